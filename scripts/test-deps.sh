@@ -3,8 +3,8 @@
 #
 # Safe to run twice: it installs only what is missing, starts only what is not
 # running, and (re)creates the throwaway test database. It prints the settings
-# the tests read (VOXRUN_TEST_REDIS, VOXRUN_TEST_MYSQL) in `make`-includable form
-# to .cache/test-env.mk.
+# the tests read (VOXRUN_TEST_REDIS, VOXRUN_TEST_MYSQL) as shell exports to
+# .cache/test-env.sh, which `make test` sources.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,8 +64,8 @@ GRANT ALL PRIVILEGES ON \`voxrun\_test%\`.* TO '$TEST_USER'@'127.0.0.1';
 FLUSH PRIVILEGES;
 SQL
 
-cat >"$cache/test-env.mk" <<MK
-export VOXRUN_TEST_REDIS=redis://127.0.0.1:$REDIS_PORT/0
-export VOXRUN_TEST_MYSQL=$TEST_USER:$TEST_PASS@tcp(127.0.0.1:$MYSQL_PORT)/
-MK
+cat >"$cache/test-env.sh" <<SH
+export VOXRUN_TEST_REDIS='redis://127.0.0.1:$REDIS_PORT/0'
+export VOXRUN_TEST_MYSQL='$TEST_USER:$TEST_PASS@tcp(127.0.0.1:$MYSQL_PORT)/'
+SH
 log "ready: redis 127.0.0.1:$REDIS_PORT, mariadb 127.0.0.1:$MYSQL_PORT (user $TEST_USER, databases voxrun_test*)"

@@ -1,0 +1,135 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Check is one dependency that must answer for the node to be ready (a store).
+type Check struct {
+	Name string
+	Ping func(ctx context.Context) error
+}
+
+// Config is what the HTTP server needs from cmd.
+type Config struct {
+	Logger *slog.Logger
+	// Gatherer serves /metrics.
+	Gatherer prometheus.Gatherer
+	// Ready lists what /readyz pings.
+	Ready []Check
+	// ReadyTimeout bounds each readiness ping.
+	ReadyTimeout time.Duration
+}
+
+// Server is the HTTP server. Build it with New, serve with Serve, stop with Shutdown.
+type Server struct {
+	cfg      Config
+	app      *fiber.App
+	draining atomic.Bool
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Gatherer == nil {
+		cfg.Gatherer = prometheus.NewRegistry()
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = 2 * time.Second
+	}
+	s := &Server{cfg: cfg}
+	s.app = fiber.New(fiber.Config{
+		DisableStartupMessage: true,
+		AppName:               "voxrun",
+		BodyLimit:             1 << 20,
+		ReadTimeout:           10 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		ErrorHandler:          errorHandler,
+	})
+	s.app.Get("/healthz", s.healthz)
+	s.app.Get("/readyz", s.readyz)
+	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{})))
+	return s
+}
+
+// errorHandler answers every error as jambonz does: a status and {"msg": ...}.
+func errorHandler(c *fiber.Ctx, err error) error {
+	code := fiber.StatusInternalServerError
+	msg := "internal error"
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		code, msg = fe.Code, fe.Message
+	}
+	return c.Status(code).JSON(fiber.Map{"msg": msg})
+}
+
+func (s *Server) healthz(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+// readyz answers 200 when every store answers and the node is not draining,
+// else 503 naming what failed.
+func (s *Server) readyz(c *fiber.Ctx) error {
+	if s.draining.Load() {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "draining"})
+	}
+	failed := fiber.Map{}
+	for _, chk := range s.cfg.Ready {
+		ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.ReadyTimeout)
+		err := chk.Ping(ctx)
+		cancel()
+		if err != nil {
+			s.cfg.Logger.Warn("readiness check failed", "check", chk.Name, "err", err)
+			failed[chk.Name] = "unreachable"
+		}
+	}
+	if len(failed) > 0 {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "failed": failed})
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}
+
+// SetDraining makes /readyz answer 503 so that load balancers stop sending work.
+func (s *Server) SetDraining() { s.draining.Store(true) }
+
+// Serve answers requests on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	if err := s.app.Listener(ln); err != nil {
+		return fmt.Errorf("api: serve: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops accepting connections and waits for in-flight requests until
+// ctx ends. It is idempotent.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	return s.app.ShutdownWithContext(ctx)
+}
+
+// App exposes the fiber app to tests in this package and to route registration.
+func (s *Server) App() *fiber.App { return s.app }
