@@ -1,0 +1,79 @@
+package media
+
+import (
+	"context"
+	"time"
+)
+
+// DigitOrigin says how a digit reached voxrun.
+type DigitOrigin uint8
+
+// Digit origins.
+const (
+	// DigitRFC4733 is a telephone-event in the RTP stream (RFC 4733).
+	DigitRFC4733 DigitOrigin = iota + 1
+	// DigitInband is a tone detected in the audio.
+	DigitInband
+	// DigitSIPInfo is a SIP INFO request (application/dtmf-relay).
+	DigitSIPInfo
+	// DigitVirtual is a digit injected into a virtual endpoint.
+	DigitVirtual
+)
+
+// Digit is one DTMF key press, reported once however many packets carried it.
+type Digit struct {
+	// Key is one of "0123456789*#ABCD".
+	Key byte
+	// Duration is how long the key was held.
+	Duration time.Duration
+	// Origin says how the digit arrived.
+	Origin DigitOrigin
+}
+
+// DigitSink receives digits. Digit must not block.
+type DigitSink interface {
+	Digit(d Digit)
+}
+
+// DigitSinkFunc adapts a function to a DigitSink.
+type DigitSinkFunc func(d Digit)
+
+// Digit calls f.
+func (f DigitSinkFunc) Digit(d Digit) { f(d) }
+
+// Stats are the figures of one leg's media, for the CDR and metrics.
+type Stats struct {
+	PacketsSent     uint64
+	PacketsReceived uint64
+	// PacketsLost is the RFC 3550 A.3 cumulative loss (expected - received).
+	PacketsLost int64
+	// Duplicates and Late count packets dropped by the reorder window.
+	Duplicates uint64
+	Late       uint64
+	// Foreign counts packets dropped because they came from another source
+	// than the latched one (strict-source mode).
+	Foreign uint64
+	// Jitter is the RFC 3550 A.8 interarrival jitter.
+	Jitter time.Duration
+}
+
+// Endpoint is the media side of one call leg: an RTP session, or a virtual
+// endpoint for simulated calls and tests. The runtime plays into it by setting
+// its current source and listens to it through sinks.
+type Endpoint interface {
+	// SetSource makes src the current outbound source; nil means comfort
+	// silence. A source that returns io.EOF is replaced by silence.
+	SetSource(src Source)
+	// AddSink adds a receiver of decoded inbound frames and returns the
+	// function that removes it.
+	AddSink(s Sink) (remove func())
+	// OnDigit sets the receiver of inbound DTMF (nil to drop them).
+	OnDigit(s DigitSink)
+	// SendDigit sends one DTMF key to the peer, held for d, and returns when
+	// it has been sent or ctx ends.
+	SendDigit(ctx context.Context, key byte, d time.Duration) error
+	// Stats returns the leg's figures so far.
+	Stats() Stats
+	// Close stops the endpoint and releases what it holds; it is idempotent.
+	Close() error
+}
