@@ -1,0 +1,187 @@
+package clock
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Ticker is a leg that the clock paces. Tick runs on a shard goroutine; it
+// must not block and must not call Register or the unregister function.
+type Ticker interface {
+	Tick(now time.Time)
+}
+
+// TickerFunc adapts a function to a Ticker.
+type TickerFunc func(now time.Time)
+
+// Tick calls f.
+func (f TickerFunc) Tick(now time.Time) { f(now) }
+
+// Config tunes a Clock. Zero values mean the defaults.
+type Config struct {
+	// Period is the tick interval (20 ms).
+	Period time.Duration
+	// Shards is the number of goroutines (GOMAXPROCS).
+	Shards int
+	// MaxCatchUp is how many overdue ticks a late shard runs back to back
+	// before it skips ahead to the next period (3).
+	MaxCatchUp int
+}
+
+// Clock ticks registered tickers every period.
+type Clock struct {
+	period     time.Duration
+	maxCatchUp int
+	shards     []*shard
+	next       atomic.Uint64
+
+	closeOnce sync.Once
+	done      chan struct{}
+	wg        sync.WaitGroup
+}
+
+type shard struct {
+	mu      sync.Mutex
+	closed  bool
+	tickers []*entry
+	late    atomic.Uint64 // ticks run late (catch-up) or skipped
+	skipped atomic.Uint64
+}
+
+type entry struct {
+	t Ticker
+}
+
+// New starts a clock's shard goroutines; Close stops them.
+func New(cfg Config) *Clock {
+	if cfg.Period <= 0 {
+		cfg.Period = 20 * time.Millisecond
+	}
+	if cfg.Shards <= 0 {
+		cfg.Shards = runtime.GOMAXPROCS(0)
+	}
+	if cfg.MaxCatchUp <= 0 {
+		cfg.MaxCatchUp = 3
+	}
+	c := &Clock{period: cfg.Period, maxCatchUp: cfg.MaxCatchUp, done: make(chan struct{})}
+	start := time.Now()
+	for i := range cfg.Shards {
+		s := &shard{}
+		c.shards = append(c.shards, s)
+		// Shards are phase-shifted so that their bursts of packets spread
+		// over the period instead of all leaving at once.
+		offset := cfg.Period * time.Duration(i) / time.Duration(cfg.Shards)
+		c.wg.Go(func() { c.run(s, start.Add(offset)) })
+	}
+	return c
+}
+
+// Register adds t to the least recently chosen shard and returns the
+// function that removes it. After the function returns, t is not ticked
+// again. It returns ErrClosed after Close.
+func (c *Clock) Register(t Ticker) (unregister func(), err error) {
+	s := c.shards[int(c.next.Add(1)-1)%len(c.shards)]
+	e := &entry{t: t}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	s.tickers = append(s.tickers, e)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			for i, x := range s.tickers {
+				if x == e {
+					last := len(s.tickers) - 1
+					s.tickers[i] = s.tickers[last]
+					s.tickers[last] = nil
+					s.tickers = s.tickers[:last]
+					return
+				}
+			}
+		})
+	}, nil
+}
+
+// Len returns how many tickers are registered.
+func (c *Clock) Len() int {
+	n := 0
+	for _, s := range c.shards {
+		s.mu.Lock()
+		n += len(s.tickers)
+		s.mu.Unlock()
+	}
+	return n
+}
+
+// Late returns how many ticks ran late (in a catch-up burst) and how many
+// were skipped, over all shards.
+func (c *Clock) Late() (late, skipped uint64) {
+	for _, s := range c.shards {
+		late += s.late.Load()
+		skipped += s.skipped.Load()
+	}
+	return late, skipped
+}
+
+// Close stops the shards and waits for them; it is idempotent.
+func (c *Clock) Close() error {
+	c.closeOnce.Do(func() {
+		for _, s := range c.shards {
+			s.mu.Lock()
+			s.closed = true
+			s.mu.Unlock()
+		}
+		close(c.done)
+		c.wg.Wait()
+	})
+	return nil
+}
+
+// run is one shard's loop. Tick k is due at start + k·period; the schedule
+// never depends on when the previous round ended, so it does not drift.
+func (c *Clock) run(s *shard, start time.Time) {
+	timer := time.NewTimer(time.Until(start))
+	defer timer.Stop()
+	due := start
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-timer.C:
+		}
+		now := time.Now()
+		burst := 0
+		for !due.After(now) {
+			if burst == c.maxCatchUp {
+				// Too far behind: skip to the next due time after now.
+				missed := now.Sub(due)/c.period + 1
+				s.skipped.Add(uint64(missed))
+				due = due.Add(missed * c.period)
+				break
+			}
+			if burst > 0 {
+				s.late.Add(1)
+			}
+			s.tick(due)
+			due = due.Add(c.period)
+			burst++
+		}
+		timer.Reset(time.Until(due))
+	}
+}
+
+// tick runs one round. The shard's lock is held so that an unregistered
+// ticker is never ticked after its unregister function returns.
+func (s *shard) tick(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.tickers {
+		e.t.Tick(now)
+	}
+}

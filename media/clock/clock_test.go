@@ -1,0 +1,141 @@
+package clock
+
+import (
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type recorder struct {
+	mu    sync.Mutex
+	times []time.Time
+	work  time.Duration
+}
+
+func (r *recorder) Tick(now time.Time) {
+	r.mu.Lock()
+	r.times = append(r.times, now)
+	r.mu.Unlock()
+	if r.work > 0 {
+		time.Sleep(r.work) // a slow round (fake time under synctest)
+	}
+}
+
+func (r *recorder) snapshot() []time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Time(nil), r.times...)
+}
+
+func TestTicksEvery20msWithoutDrift(t *testing.T) {
+	cases := []struct {
+		name string
+		work time.Duration
+	}{
+		{"idle tickers", 0},
+		{"each round takes 7 ms", 7 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				start := time.Now()
+				c := New(Config{Shards: 1})
+				defer c.Close()
+				r := &recorder{work: tc.work}
+				unregister, err := c.Register(r)
+				require.NoError(t, err)
+				time.Sleep(10*time.Second + 10*time.Millisecond)
+				unregister()
+				got := r.snapshot()
+				require.Len(t, got, 501, "ticks at 0, 20 ms, ..., 10 s")
+				for k, at := range got {
+					require.Equal(t, start.Add(time.Duration(k)*20*time.Millisecond), at, "tick %d", k)
+				}
+				late, skipped := c.Late()
+				require.Zero(t, late)
+				require.Zero(t, skipped)
+			})
+		})
+	}
+}
+
+func TestShardsSpreadAndEveryTickerTicks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := New(Config{Shards: 4})
+		defer c.Close()
+		var rs []*recorder
+		for range 10 {
+			r := &recorder{}
+			_, err := c.Register(r)
+			require.NoError(t, err)
+			rs = append(rs, r)
+		}
+		require.Equal(t, 10, c.Len())
+		time.Sleep(time.Second)
+		for i, r := range rs {
+			n := len(r.snapshot())
+			require.InDelta(t, 50, n, 1, "ticker %d ticked %d times", i, n)
+		}
+	})
+}
+
+func TestUnregisterStopsTicks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := New(Config{Shards: 2})
+		defer c.Close()
+		r := &recorder{}
+		unregister, err := c.Register(r)
+		require.NoError(t, err)
+		time.Sleep(100 * time.Millisecond)
+		unregister()
+		unregister() // idempotent
+		n := len(r.snapshot())
+		time.Sleep(time.Second)
+		require.Equal(t, n, len(r.snapshot()))
+		require.Zero(t, c.Len())
+	})
+}
+
+func TestCatchUpIsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		c := New(Config{Shards: 1, MaxCatchUp: 3})
+		defer c.Close()
+		// One round stalls for 100 ms (five periods).
+		var once sync.Once
+		r := &recorder{}
+		_, err := c.Register(TickerFunc(func(now time.Time) {
+			r.Tick(now)
+			if now.Sub(start) >= 40*time.Millisecond {
+				once.Do(func() { time.Sleep(100 * time.Millisecond) })
+			}
+		}))
+		require.NoError(t, err)
+		time.Sleep(300 * time.Millisecond)
+		got := r.snapshot()
+		late, skipped := c.Late()
+		require.Equal(t, uint64(2), late, "a burst of at most MaxCatchUp ticks")
+		require.Equal(t, uint64(2), skipped)
+		// The schedule stays on the 20 ms grid.
+		for _, at := range got {
+			require.Zero(t, at.Sub(start)%(20*time.Millisecond))
+		}
+	})
+}
+
+func TestCloseJoinsGoroutines(t *testing.T) {
+	c := New(Config{Shards: 3})
+	_, err := c.Register(TickerFunc(func(time.Time) {}))
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	require.NoError(t, c.Close())
+	_, err = c.Register(TickerFunc(func(time.Time) {}))
+	require.ErrorIs(t, err, ErrClosed)
+	goleak.VerifyNone(t)
+}
