@@ -225,16 +225,13 @@ func truncate(s string, n int) string {
 }
 
 func jsonType(v any) string {
-	switch t := v.(type) {
+	switch v.(type) {
 	case nil:
 		return "null"
 	case bool:
 		return "boolean"
 	case json.Number:
-		if strings.ContainsAny(string(t), ".eE") {
-			return "number"
-		}
-		return "integer"
+		return "number"
 	case string:
 		return "string"
 	case []any:
