@@ -123,7 +123,6 @@ func TestGuardChecksDialledIP(t *testing.T) {
 	c.Close()
 }
 
-
 // recorder is a hook server that records what it received.
 type recorder struct {
 	mu   sync.Mutex
