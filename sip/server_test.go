@@ -1,0 +1,210 @@
+package sip_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/voxrun/voxrun/sip"
+	"github.com/voxrun/voxrun/sip/admission"
+	"github.com/voxrun/voxrun/sip/siptest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// quietLogger discards logs unless the test runs with -v.
+func quietLogger(t *testing.T) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w *testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// startServer starts a server on 127.0.0.1 with an ephemeral port and closes
+// it when the test ends.
+func startServer(t *testing.T, cfg sip.Config, handlers map[string]sip.Handler) *sip.Server {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	if cfg.Logger == nil {
+		cfg.Logger = quietLogger(t)
+	}
+	srv, err := sip.New(cfg)
+	require.NoError(t, err)
+	for m, h := range handlers {
+		srv.Handle(m, h)
+	}
+	require.NoError(t, srv.Start(context.Background()))
+	t.Cleanup(func() { require.NoError(t, srv.Close()) })
+	return srv
+}
+
+func dial(t *testing.T, network string, addr netip.AddrPort) siptest.Conn {
+	t.Helper()
+	c, err := siptest.Dial(context.Background(), network, addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func timeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestOptionsAnswered200(t *testing.T) {
+	srv := startServer(t, sip.Config{}, nil)
+	for _, network := range []string{"udp", "tcp"} {
+		t.Run(network, func(t *testing.T) {
+			c := dial(t, network, srv.UDPAddr())
+			status, err := siptest.Ping(timeout(t, 5*time.Second), c, srv.UDPAddr(), "opt-"+network)
+			require.NoError(t, err)
+			require.Equal(t, 200, status)
+		})
+	}
+	require.Equal(t, srv.UDPAddr().Port(), srv.TCPAddr().Port())
+}
+
+func TestUDPReceiveBuffer(t *testing.T) {
+	srv := startServer(t, sip.Config{UDPReadBuffer: 8 << 20}, nil)
+	got := srv.UDPReadBuffer()
+	t.Logf("udp receive buffer: requested %d, granted %d", 8<<20, got)
+	require.Greater(t, got, 0)
+	if os.Geteuid() == 0 {
+		require.GreaterOrEqual(t, got, 8<<20, "root may force the buffer past rmem_max")
+	}
+}
+
+func TestStartCloseLifecycle(t *testing.T) {
+	srv, err := sip.New(sip.Config{Addr: "127.0.0.1:0", Logger: quietLogger(t)})
+	require.NoError(t, err)
+	require.NoError(t, srv.Start(context.Background()))
+	require.ErrorIs(t, srv.Start(context.Background()), sip.ErrStarted)
+	// An open TCP connection is closed by Close.
+	c := dial(t, "tcp", srv.TCPAddr())
+	status, err := siptest.Ping(timeout(t, 5*time.Second), c, srv.TCPAddr(), "life")
+	require.NoError(t, err)
+	require.Equal(t, 200, status)
+	require.NoError(t, srv.Close())
+	require.NoError(t, srv.Close(), "Close is idempotent")
+	require.ErrorIs(t, srv.Start(context.Background()), sip.ErrClosed)
+	_, err = c.Read(timeout(t, 2*time.Second))
+	require.Error(t, err)
+}
+
+func TestConfigErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  sip.Config
+	}{
+		{"bad address", sip.Config{Addr: "nowhere"}},
+		{"message size above sipgo's buffer", sip.Config{MaxMessageSize: 1 << 20}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := sip.New(c.cfg)
+			require.ErrorIs(t, err, sip.ErrConfig)
+		})
+	}
+}
+
+func TestMethodsWithoutHandler(t *testing.T) {
+	srv := startServer(t, sip.Config{}, nil)
+	cases := []struct {
+		name   string
+		method string
+		status int
+	}{
+		{"known method gets 405", "SUBSCRIBE", 405},
+		{"unknown method gets 501", "FROBNICATE", 501},
+		{"stray CANCEL gets 481", "CANCEL", 481},
+	}
+	for _, network := range []string{"udp", "tcp"} {
+		for i, tc := range cases {
+			t.Run(network+"/"+tc.name, func(t *testing.T) {
+				c := dial(t, network, srv.UDPAddr())
+				ctx := timeout(t, 5*time.Second)
+				require.NoError(t, c.Send(ctx, siptest.Request(tc.method, c, srv.UDPAddr(), fmt.Sprintf("m%d-%s", i, network))))
+				msg, err := siptest.ReadFinal(ctx, c)
+				require.NoError(t, err)
+				require.Equal(t, tc.status, siptest.Status(msg))
+				if tc.status != 481 {
+					require.Contains(t, siptest.Header(msg, "Allow"), "OPTIONS")
+				}
+			})
+		}
+	}
+}
+
+func TestInviteBudget(t *testing.T) {
+	clock := siptest.NewClock(time.Unix(1_700_000_000, 0))
+	release := make(chan struct{})
+	started := make(chan struct{}, 8)
+	invite := func(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) {
+		started <- struct{}{}
+		select { // the call lasts until the test lets it end
+		case <-release:
+		case <-ctx.Done():
+		}
+		_ = tx.Respond(sip.NewResponse(req, 486, "Busy Here"))
+	}
+	srv := startServer(t, sip.Config{
+		Budget: admission.BudgetConfig{CallsPerSecond: 2, MaxConcurrent: 1, RetryAfter: 7 * time.Second},
+		Clock:  clock.Now,
+	}, map[string]sip.Handler{"INVITE": invite})
+	c := dial(t, "udp", srv.UDPAddr())
+	ctx := timeout(t, 10*time.Second)
+
+	require.NoError(t, c.Send(ctx, siptest.Request("INVITE", c, srv.UDPAddr(), "call-1")))
+	<-started
+	// The second call finds the one slot taken.
+	require.NoError(t, c.Send(ctx, siptest.Request("INVITE", c, srv.UDPAddr(), "call-2")))
+	msg := readFor(t, ctx, c, "call-2")
+	require.Equal(t, 503, siptest.Status(msg))
+	require.Equal(t, "7", siptest.Header(msg, "Retry-After"))
+
+	close(release)
+	msg = readFor(t, ctx, c, "call-1")
+	require.Equal(t, 486, siptest.Status(msg))
+
+	// The bucket holds two calls a second: call-1 took one (call-2 was
+	// refused for concurrency, which takes no token), call-3 takes the
+	// other, call-4 is refused for rate until the clock moves.
+	for _, step := range []struct {
+		callID string
+		status int
+	}{{"call-3", 486}, {"call-4", 503}} {
+		require.NoError(t, c.Send(ctx, siptest.Request("INVITE", c, srv.UDPAddr(), step.callID)))
+		require.Equal(t, step.status, siptest.Status(readFor(t, ctx, c, step.callID)), step.callID)
+	}
+	clock.Advance(time.Second)
+	require.NoError(t, c.Send(ctx, siptest.Request("INVITE", c, srv.UDPAddr(), "call-5")))
+	require.Equal(t, 486, siptest.Status(readFor(t, ctx, c, "call-5")))
+	require.EqualValues(t, 2, srv.Stats().Overloaded)
+}
+
+// readFor reads final responses until one for callID arrives.
+func readFor(t *testing.T, ctx context.Context, c siptest.Conn, callID string) []byte {
+	t.Helper()
+	for {
+		msg, err := siptest.ReadFinal(ctx, c)
+		require.NoError(t, err)
+		if siptest.Header(msg, "Call-ID") == callID {
+			return msg
+		}
+	}
+}
