@@ -12,7 +12,7 @@ const (
 	// FrameDuration is the length of one frame.
 	FrameDuration = 20 * time.Millisecond
 	// FrameSamples is the number of samples in one frame (160 at 8 kHz).
-	FrameSamples = SampleRate * int(FrameDuration/time.Millisecond) / 1000
+	FrameSamples = SampleRate * 20 / 1000
 )
 
 // NewFrame returns a zeroed frame (silence) of FrameSamples samples.

@@ -1,0 +1,78 @@
+package rtpsession
+
+import (
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/voxrun/voxrun/media/clock"
+	"github.com/voxrun/voxrun/media/g711"
+	"github.com/voxrun/voxrun/media/sdp"
+)
+
+// Pacer is the shared clock a session registers with (*clock.Clock).
+type Pacer interface {
+	Register(t clock.Ticker) (unregister func(), err error)
+}
+
+// Config is what a session runs with. Conn and Clock are required; the
+// zero value of every other field is a sensible default.
+type Config struct {
+	// Conn is the leg's RTP socket (a media/ports Lease's RTP).
+	Conn *net.UDPConn
+	// Closer is closed by Session.Close after the receiver stops (the
+	// media/ports Lease, which closes the socket and frees the port); nil
+	// means Close closes Conn.
+	Closer io.Closer
+	// Clock paces the sending.
+	Clock Pacer
+	// Remote is the peer's RTP address from its SDP. It may be the zero
+	// value (the peer holds, or its address is not known); with latching the
+	// session then sends once the peer has sent.
+	Remote netip.AddrPort
+	// Codec is the law used both ways.
+	Codec g711.Codec
+	// PayloadType is the codec's negotiated payload type (normally the
+	// static 0 or 8; zero means Codec's static type).
+	PayloadType uint8
+	// TelephoneEvent is the negotiated RFC 4733 payload type; zero means
+	// none (zero is PCMU's static type, never a telephone-event).
+	TelephoneEvent uint8
+	// PTime is the packetisation time: 20, 40 or 60 ms (zero means 20).
+	PTime time.Duration
+	// NoSend and NoReceive express the negotiated direction: sendonly is
+	// NoReceive, recvonly is NoSend, inactive is both.
+	NoSend, NoReceive bool
+	// LooseSource re-latches to any new source address instead of dropping
+	// its packets (for peers that move; it lets others inject audio).
+	LooseSource bool
+	// NoLatch keeps sending to Remote whatever address the peer sends from.
+	NoLatch bool
+	// ReorderWindow is how many packets may wait for a missing one (4 if
+	// zero, at most 8).
+	ReorderWindow int
+	// SSRC is the leg's outbound SSRC (random if zero).
+	SSRC uint32
+}
+
+// FromSDP returns the parts of a Config that a negotiation decides; the
+// caller adds Conn, Closer and Clock.
+func FromSDP(s sdp.Session) Config {
+	c := Config{
+		Remote:      s.Remote,
+		Codec:       g711.PCMU,
+		PayloadType: s.Codec.PayloadType,
+		PTime:       s.PTime,
+		NoSend:      !s.Direction.Sends(),
+		NoReceive:   !s.Direction.Receives(),
+	}
+	if strings.EqualFold(s.Codec.Name, "PCMA") {
+		c.Codec = g711.PCMA
+	}
+	if s.HasTelephoneEvent() {
+		c.TelephoneEvent = s.TelephoneEvent.PayloadType
+	}
+	return c
+}

@@ -1,0 +1,19 @@
+// Package rtpsession is one call leg's RTP on a UDP socket, on
+// github.com/pion/rtp: it encodes the leg's current source to G.711 on every
+// tick of the shared pacing clock and sends it, and it receives, checks,
+// reorders and decodes the peer's packets into 20 ms frames for the leg's
+// sinks, with RFC 4733 digits in both directions.
+//
+// What it guarantees: symmetric RTP (it sends to where the peer sends from
+// once the peer has sent) with strict-source mode by default (after latching,
+// packets from any other address are dropped, so nobody can inject audio
+// into another tenant's call); a small reorder window that drops duplicates;
+// loss and interarrival jitter per RFC 3550 A.3 and A.8; one SSRC with
+// continuous sequence numbers and timestamps across source changes, with the
+// marker bit on each talkspurt start; comfort silence when nothing plays; and
+// no allocation per packet in steady state.
+//
+// It is not a jitter buffer with playout delay, it does not send or read
+// RTCP yet, and it knows nothing of SIP: the SIP layer negotiates with
+// media/sdp, binds ports with media/ports and hands the result to New.
+package rtpsession

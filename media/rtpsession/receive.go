@@ -1,0 +1,111 @@
+package rtpsession
+
+import (
+	"net/netip"
+	"time"
+)
+
+// readLoop is the session's one reader goroutine; Close ends it by setting
+// a past read deadline.
+func (s *Session) readLoop() {
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if s.closing.Load() {
+				return
+			}
+			continue // ICMP errors and the like: keep reading
+		}
+		s.handlePacket(buf[:n], from, time.Now())
+	}
+}
+
+// handlePacket is the receive path of one datagram: parse, source check
+// (symmetric RTP, strict source), statistics, reorder window, then decode
+// or DTMF on release.
+func (s *Session) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	s.recvMu.Lock()
+	defer s.recvMu.Unlock()
+	if err := s.pkt.Unmarshal(b); err != nil || s.pkt.Version != 2 {
+		s.malformed++
+		return
+	}
+	switch {
+	case !s.latched.IsValid():
+		s.latchLocked(from)
+	case from != s.latched:
+		if s.strict {
+			s.foreign++
+			return
+		}
+		s.latchLocked(from)
+	}
+	pt := s.pkt.PayloadType
+	if pt != s.pt && (s.tePT == 0 || pt != s.tePT) {
+		s.malformed++ // a payload type that was not negotiated
+		return
+	}
+	seq := s.pkt.SequenceNumber
+	if !s.stats.init || s.pkt.SSRC != s.stats.ssrc {
+		// A new stream from the peer: its sequence space starts afresh.
+		s.win = newWindow(s.win.size)
+	}
+	switch s.win.push(seq, pt, s.pkt.Timestamp, s.pkt.Payload, now, s) {
+	case duplicate:
+		s.dups++
+		return
+	case late:
+		s.lateDrops++
+	}
+	s.stats.update(s.pkt.SSRC, seq)
+	if pt == s.pt {
+		arrival := int64(now.Sub(s.epoch)) * clockRate / int64(time.Second)
+		s.stats.transit(s.pkt.Timestamp, arrival)
+	}
+}
+
+// latchLocked makes from the peer's address (symmetric RTP, RFC 4961): the
+// only one accepted in strict mode, and where RTP goes from now on.
+func (s *Session) latchLocked(from netip.AddrPort) {
+	s.latched = from
+	if s.latch {
+		s.sendMu.Lock()
+		s.remote = from
+		s.sendMu.Unlock()
+	}
+}
+
+// release gets packets from the window in order: decode audio into frames
+// for the sinks, or hand telephone-events to the DTMF receiver.
+func (s *Session) release(pt uint8, ts uint32, payload []byte, now time.Time) {
+	if s.noReceive {
+		return
+	}
+	if pt != s.pt {
+		if err := s.dtmfRecv.Packet(now, ts, payload, s.digitSink); err != nil {
+			s.malformed++
+		}
+		return
+	}
+	for len(payload) > 0 {
+		n := s.codec.Decode(s.inFrame[s.inFill:], payload)
+		payload = payload[n:]
+		s.inFill += n
+		if s.inFill == len(s.inFrame) {
+			s.inFill = 0
+			s.writeSinksLocked()
+		}
+	}
+}
+
+func (s *Session) writeSinksLocked() {
+	for i := 0; i < len(s.sinks); {
+		if err := s.sinks[i].s.WriteFrame(s.inFrame); err != nil {
+			s.sinks = append(s.sinks[:i], s.sinks[i+1:]...)
+			continue
+		}
+		i++
+	}
+}

@@ -1,0 +1,291 @@
+package rtpsession
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/voxrun/voxrun/media"
+	"github.com/voxrun/voxrun/media/dtmf"
+	"github.com/voxrun/voxrun/media/g711"
+)
+
+const (
+	headerSize = 12
+	clockRate  = 8000
+	// digitGap is the silence sent between two queued digits.
+	digitGap = 2 // ticks
+)
+
+// Session is one leg's RTP. It implements media.Endpoint.
+type Session struct {
+	conn   *net.UDPConn
+	closer io.Closer
+	codec  g711.Codec
+	pt     uint8
+	tePT   uint8
+	frames int // frames per packet (ptime / 20 ms)
+	strict bool
+	latch  bool
+	epoch  time.Time
+
+	// Send side: the clock's shard goroutine, and the callers of SetSource,
+	// SendDigit and SetRemote.
+	sendMu   sync.Mutex
+	remote   netip.AddrPort
+	noSend   bool
+	source   media.Source
+	talk     bool // the next packet starts a talkspurt (marker bit)
+	seq      uint16
+	ts       uint32 // timestamp of the current tick's frame
+	ssrc     uint32
+	nframes  int // frames encoded into out so far
+	sender   dtmf.Sender
+	digits   []*digitRequest
+	gap      int
+	sent     uint64
+	closed   bool
+	frame    []int16 // only Tick touches frame and out
+	out      []byte
+	hdr      rtp.Header
+	silenced bool
+
+	// Receive side: the reader goroutine, and Tick's expiries.
+	recvMu    sync.Mutex
+	noReceive bool
+	latched   netip.AddrPort
+	pkt       rtp.Packet
+	win       window
+	stats     recvStats
+	foreign   uint64
+	dups      uint64
+	lateDrops uint64
+	malformed uint64
+	sinks     []*sinkEntry
+	digitSink media.DigitSink
+	dtmfRecv  dtmf.Receiver
+	inFrame   []int16
+	inFill    int
+	maxHold   time.Duration
+
+	unregister func()
+	closeOnce  sync.Once
+	closeErr   error
+	wg         sync.WaitGroup
+	closing    atomic.Bool
+}
+
+var _ media.Endpoint = (*Session)(nil)
+
+type sinkEntry struct{ s media.Sink }
+
+type digitRequest struct {
+	key      byte
+	d        time.Duration
+	done     chan struct{}
+	canceled bool
+	err      error
+}
+
+// New starts a session: it registers with the clock and starts the reader
+// goroutine. Close stops both and closes Conn (through Closer).
+func New(cfg Config) (*Session, error) {
+	if cfg.Conn == nil || cfg.Clock == nil {
+		return nil, fmt.Errorf("%w: Conn and Clock are required", ErrConfig)
+	}
+	frames := 1
+	switch cfg.PTime {
+	case 0, 20 * time.Millisecond:
+	case 40 * time.Millisecond:
+		frames = 2
+	case 60 * time.Millisecond:
+		frames = 3
+	default:
+		return nil, fmt.Errorf("%w: ptime %v is not 20, 40 or 60 ms", ErrConfig, cfg.PTime)
+	}
+	pt := cfg.PayloadType
+	if pt == 0 {
+		pt = cfg.Codec.PayloadType()
+	}
+	ssrc := cfg.SSRC
+	for ssrc == 0 {
+		ssrc = rand.Uint32()
+	}
+	closer := cfg.Closer
+	if closer == nil {
+		closer = cfg.Conn
+	}
+	s := &Session{
+		conn: cfg.Conn, closer: closer, codec: cfg.Codec, pt: pt, tePT: cfg.TelephoneEvent,
+		frames: frames, strict: !cfg.LooseSource, latch: !cfg.NoLatch, epoch: time.Now(),
+		remote: cfg.Remote, noSend: cfg.NoSend, talk: true,
+		seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: ssrc,
+		frame: media.NewFrame(), out: make([]byte, headerSize+frames*media.FrameSamples),
+		noReceive: cfg.NoReceive, win: newWindow(cfg.ReorderWindow),
+		inFrame: media.NewFrame(),
+	}
+	s.maxHold = time.Duration(s.win.size) * media.FrameDuration * time.Duration(frames)
+	s.pkt.CSRC = make([]uint32, 0, 15)
+	s.hdr = rtp.Header{Version: 2, SSRC: ssrc}
+	unregister, err := cfg.Clock.Register(s)
+	if err != nil {
+		return nil, fmt.Errorf("media/rtpsession: %w", err)
+	}
+	s.unregister = unregister
+	s.wg.Go(s.readLoop)
+	return s, nil
+}
+
+// LocalAddr is the address the session receives on.
+func (s *Session) LocalAddr() netip.AddrPort {
+	return s.conn.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
+// SSRC is the session's outbound SSRC.
+func (s *Session) SSRC() uint32 { return s.ssrc }
+
+// SetSource makes src the current source; nil means comfort silence. The
+// next packet starts a talkspurt (marker bit); sequence numbers and
+// timestamps go on without a jump.
+func (s *Session) SetSource(src media.Source) {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	s.source = src
+	s.talk = true
+}
+
+// SetRemote changes where RTP goes (a re-INVITE's new SDP) and lets the
+// session latch again to whatever address the peer sends from next.
+func (s *Session) SetRemote(addr netip.AddrPort) {
+	s.recvMu.Lock()
+	s.latched = netip.AddrPort{}
+	s.recvMu.Unlock()
+	s.sendMu.Lock()
+	s.remote = addr
+	s.talk = true
+	s.sendMu.Unlock()
+}
+
+// SetDirection applies a new negotiated direction (hold and resume).
+func (s *Session) SetDirection(send, receive bool) {
+	s.recvMu.Lock()
+	s.noReceive = !receive
+	s.recvMu.Unlock()
+	s.sendMu.Lock()
+	s.noSend = !send
+	s.talk = true
+	s.sendMu.Unlock()
+}
+
+// AddSink adds a receiver of decoded inbound frames. Sinks run on the
+// reader goroutine and must not block; a sink that returns an error is
+// removed. AddSink must not be called from a sink.
+func (s *Session) AddSink(sink media.Sink) (remove func()) {
+	e := &sinkEntry{s: sink}
+	s.recvMu.Lock()
+	s.sinks = append(s.sinks, e)
+	s.recvMu.Unlock()
+	return func() {
+		s.recvMu.Lock()
+		defer s.recvMu.Unlock()
+		s.removeSinkLocked(e)
+	}
+}
+
+func (s *Session) removeSinkLocked(e *sinkEntry) {
+	for i, x := range s.sinks {
+		if x == e {
+			s.sinks = append(s.sinks[:i], s.sinks[i+1:]...)
+			return
+		}
+	}
+}
+
+// OnDigit sets the receiver of RFC 4733 digits (nil drops them).
+func (s *Session) OnDigit(sink media.DigitSink) {
+	s.recvMu.Lock()
+	defer s.recvMu.Unlock()
+	s.digitSink = sink
+}
+
+// SendDigit queues key as an RFC 4733 event of duration d and waits until
+// its last end packet is sent, ctx ends or the session closes.
+func (s *Session) SendDigit(ctx context.Context, key byte, d time.Duration) error {
+	if s.tePT == 0 {
+		return ErrNoTelephoneEvent
+	}
+	if _, err := dtmf.CodeOf(key); err != nil {
+		return fmt.Errorf("media/rtpsession: send digit %q: %w", key, err)
+	}
+	req := &digitRequest{key: key, d: d, done: make(chan struct{})}
+	s.sendMu.Lock()
+	if s.closed {
+		s.sendMu.Unlock()
+		return media.ErrClosed
+	}
+	s.digits = append(s.digits, req)
+	s.sendMu.Unlock()
+	select {
+	case <-req.done:
+		return req.err
+	case <-ctx.Done():
+		s.sendMu.Lock()
+		req.canceled = true
+		s.sendMu.Unlock()
+		return context.Cause(ctx)
+	}
+}
+
+// Stats returns the leg's figures so far.
+func (s *Session) Stats() media.Stats {
+	s.recvMu.Lock()
+	st := media.Stats{
+		PacketsReceived: s.stats.received,
+		PacketsLost:     s.stats.lostPrev + s.stats.lostCurrent(),
+		Duplicates:      s.dups,
+		Late:            s.lateDrops,
+		Foreign:         s.foreign,
+		Jitter:          s.stats.jitterDuration(clockRate),
+	}
+	if !s.stats.init {
+		st.PacketsLost = 0
+	}
+	s.recvMu.Unlock()
+	s.sendMu.Lock()
+	st.PacketsSent = s.sent
+	s.sendMu.Unlock()
+	return st
+}
+
+// Close stops sending and receiving, waits for the reader goroutine and
+// closes the socket (through Config.Closer). Pending SendDigit calls return
+// media.ErrClosed. It is idempotent.
+func (s *Session) Close() error {
+	s.closeOnce.Do(func() {
+		s.closing.Store(true)
+		s.unregister()
+		s.sendMu.Lock()
+		s.closed = true
+		pending := s.digits
+		s.digits = nil
+		s.sendMu.Unlock()
+		for _, r := range pending {
+			r.err = media.ErrClosed
+			close(r.done)
+		}
+		// Unblock the reader, wait for it, then let go of the socket.
+		err := s.conn.SetReadDeadline(time.Unix(1, 0))
+		s.wg.Wait()
+		s.closeErr = errors.Join(err, s.closer.Close())
+	})
+	return s.closeErr
+}
