@@ -37,9 +37,12 @@ type oracleVerdict struct {
 	Error string `json:"error"`
 }
 
-// oracle runs @jambonz/schema's validate() on files and returns its verdicts
-// by file. It skips the test when node is missing, unless CI is "true".
-func oracle(t *testing.T, files []string) map[string]oracleVerdict {
+// oracle runs a script of testdata/oracle (verdicts.js: @jambonz/schema's
+// validate() on documents; callbacks.js: its callback schemas on payloads)
+// and returns its verdicts by file. It installs the oracle's node_modules
+// when they are missing, and skips the test when node is missing, unless CI
+// is "true".
+func oracle(t *testing.T, script string, args []string) map[string]oracleVerdict {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -58,8 +61,7 @@ func oracle(t *testing.T, files []string) map[string]oracleVerdict {
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "npm ci in %s: %s", dir, out)
 	}
-	args := append([]string{filepath.Join(dir, "verdicts.js")}, files...)
-	cmd := exec.Command(node, args...)
+	cmd := exec.Command(node, append([]string{filepath.Join(dir, script)}, args...)...)
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	require.NoError(t, err, "running the oracle")
@@ -81,7 +83,7 @@ func TestAgreesWithJambonzSchema(t *testing.T) {
 		require.NoError(t, err)
 		paths[i] = abs
 	}
-	verdicts := oracle(t, paths)
+	verdicts := oracle(t, "verdicts.js", paths)
 
 	differs := make(map[string]bool)
 	for _, d := range deliberateDifferences {

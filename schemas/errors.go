@@ -7,7 +7,8 @@ import (
 
 // ErrInvalidDocument is matched (with errors.Is) by every error that rejects a
 // verb document: bad JSON, a wrong shape, an unknown verb, a schema violation,
-// an exceeded limit or, in strict mode, an unknown attribute.
+// an exceeded limit or, in strict mode, an unknown attribute. It also matches
+// the errors of [Validator.ValidateHook] for a payload that breaks its schema.
 var ErrInvalidDocument = errors.New("schemas: invalid document")
 
 // ErrLimit is matched by the errors that reject a document for exceeding a

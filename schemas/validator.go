@@ -71,6 +71,7 @@ type Options struct {
 type Validator struct {
 	open    map[string]*jsonschema.Schema // the schemas as written
 	strict  map[string]*jsonschema.Schema // the same, closed to unknown attributes
+	hooks   map[string]*jsonschema.Schema // hook payloads, by kind
 	aliases map[string]Alias
 	raw     map[string][]byte // verb → schema file, for documentation
 	printer *message.Printer
@@ -92,6 +93,9 @@ func NewValidator() (*Validator, error) {
 		return nil, err
 	}
 	if v.strict, err = compileVerbs(docs, true); err != nil {
+		return nil, err
+	}
+	if v.hooks, err = compileHooks(docs); err != nil {
 		return nil, err
 	}
 	for verb, file := range verbFiles() {
