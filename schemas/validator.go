@@ -279,3 +279,14 @@ func (v *Validator) ValidateVerb(name string, attrs []byte, opts Options) ([]Iss
 	}
 	return warnings, err
 }
+
+// AppSchema returns json/app.json: the JSON Schema of a whole document in
+// both shapes, for editors and other tools. It is generated from the verb
+// table; the validator applies the same rules plus the limits.
+func (v *Validator) AppSchema() []byte {
+	b, err := files.ReadFile("json/app.json")
+	if err != nil {
+		return nil // unreachable: TestAppSchemaUpToDate keeps the file
+	}
+	return b
+}
