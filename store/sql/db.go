@@ -56,6 +56,8 @@ type DB struct {
 	r      *sql.DB
 	sealer *store.Sealer
 	schema *schema
+	// path is the SQLite database file (empty for MySQL).
+	path string
 }
 
 var _ store.Provisioning = (*DB)(nil)
@@ -148,12 +150,21 @@ func (d *DB) openSQLite(cfg Config) error {
 	}
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
-	d.w, d.r = writer, reader
+	d.w, d.r, d.path = writer, reader, path
 	return nil
 }
 
 func (d *DB) openMySQL(cfg Config) error {
-	mc, err := mysql.ParseDSN(cfg.DSN)
+	dsn := cfg.DSN
+	if !strings.Contains(dsn, "charset=") {
+		// The driver takes the connection charset from the DSN text only.
+		if strings.Contains(dsn, "?") {
+			dsn += "&charset=utf8mb4"
+		} else {
+			dsn += "?charset=utf8mb4"
+		}
+	}
+	mc, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return fmt.Errorf("store/sql: open: mysql dsn: %w", err)
 	}
@@ -162,10 +173,6 @@ func (d *DB) openMySQL(cfg Config) error {
 	}
 	mc.ParseTime = true
 	mc.Loc = time.UTC
-	if mc.Params == nil {
-		mc.Params = map[string]string{}
-	}
-	mc.Params["charset"] = "utf8mb4"
 	mc.Collation = "utf8mb4_bin"
 	// Interpolating arguments client-side saves a prepare round trip per
 	// statement; it is safe with utf8mb4 (the driver refuses it for the

@@ -55,12 +55,6 @@ func (d *DB) provider() (*goose.Provider, error) {
 		goose.WithDisableGlobalRegistry(true),
 		goose.WithLogger(goose.NopLogger()),
 	}
-	if d.dialect.name() == DriverMySQL {
-		// Several nodes may start at once against one MySQL: the first
-		// migrates, the others wait and then find nothing to do. (SQLite needs
-		// no lock: its single writer and BEGIN IMMEDIATE serialise migrations.)
-		opts = append(opts, goose.WithSessionLocker(mysqlLocker{}))
-	}
 	p, err := goose.NewProvider(d.dialect.gooseDialect(), d.w, fsys, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("store/sql: migrations: %w", err)
@@ -77,11 +71,16 @@ func (d *DB) Migrate(ctx context.Context) ([]int64, error) {
 
 // MigrateTo applies the pending migrations up to and including version (0
 // means all of them). The upgrade tests use it to build an older schema.
-func (d *DB) MigrateTo(ctx context.Context, version int64) ([]int64, error) {
+func (d *DB) MigrateTo(ctx context.Context, version int64) (_ []int64, err error) {
 	p, err := d.provider()
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := d.lockMigrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 	var res []*goose.MigrationResult
 	if version == 0 {
 		res, err = p.Up(ctx)
@@ -103,12 +102,17 @@ func (d *DB) MigrateTo(ctx context.Context, version int64) ([]int64, error) {
 // MigrationStatus reports the applied and pending migrations and the version
 // of every table. On a database that was never migrated it reports every
 // migration pending (goose creates its empty version table to say so).
-func (d *DB) MigrationStatus(ctx context.Context) (MigrationStatus, error) {
+func (d *DB) MigrationStatus(ctx context.Context) (_ MigrationStatus, err error) {
 	st := MigrationStatus{Driver: d.dialect.name()}
 	p, err := d.provider()
 	if err != nil {
 		return st, err
 	}
+	unlock, err := d.lockMigrations(ctx)
+	if err != nil {
+		return st, err
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 	ms, err := p.Status(ctx)
 	if err != nil {
 		return st, d.wrap("migration status", opRead, err)
@@ -130,26 +134,40 @@ func (d *DB) MigrationStatus(ctx context.Context) (MigrationStatus, error) {
 	return st, nil
 }
 
-// mysqlLocker holds a MySQL named lock (GET_LOCK) for the length of a
-// migration session; the lock dies with the connection if the process does.
-type mysqlLocker struct{}
-
-const mysqlLockName = "voxrun_migrate"
-
-func (mysqlLocker) SessionLock(ctx context.Context, conn *sql.Conn) error {
+// lockMigrations serialises migrations of one database across processes and
+// nodes: several nodes starting at once, or `voxrun migrate` beside a running
+// server. The lock is taken around the whole of goose's work, not through
+// goose's session locker, because goose checks for pending migrations (and
+// creates its version table) before it takes that lock.
+//
+// MySQL: a named lock (GET_LOCK) held by one pinned connection; it dies with
+// the connection if the process does. SQLite: an advisory file lock beside
+// the database file.
+func (d *DB) lockMigrations(ctx context.Context) (unlock func() error, err error) {
+	if d.dialect.name() == DriverSQLite {
+		return lockFile(ctx, d.path+".migrate.lock")
+	}
+	conn, err := d.w.Conn(ctx)
+	if err != nil {
+		return nil, d.wrap("migration lock", opRead, err)
+	}
 	var got sql.NullInt64
 	// Wait up to 5 minutes: a long migration on another node is not an error.
-	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 300)", mysqlLockName).Scan(&got); err != nil {
-		return fmt.Errorf("store/sql: migration lock: %w", err)
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK("+mysqlLockName+", 300)").Scan(&got); err != nil {
+		_ = conn.Close()
+		return nil, d.wrap("migration lock", opRead, err)
 	}
 	if got.Int64 != 1 {
-		return fmt.Errorf("store/sql: migration lock: another node holds %s: %w", mysqlLockName, store.ErrUnavailable)
+		_ = conn.Close()
+		return nil, fmt.Errorf("store/sql: migration lock: another node is still migrating: %w", store.ErrUnavailable)
 	}
-	return nil
+	return func() error {
+		_, err := conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK("+mysqlLockName+")")
+		return errors.Join(err, conn.Close())
+	}, nil
 }
 
-func (mysqlLocker) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
-	_, err := conn.ExecContext(ctx, "SELECT RELEASE_LOCK(?)", mysqlLockName)
-	return err
-}
-
+// mysqlLockName is the SQL expression of the migration lock's name. Lock
+// names are server-wide, so it includes the database name: databases on one
+// server migrate independently. MySQL caps names at 64 characters.
+const mysqlLockName = "LEFT(CONCAT('voxrun_migrate:', DATABASE()), 64)"
