@@ -44,10 +44,15 @@ func buildAppSchema() ([]byte, error) {
 			"if":   map[string]any{"properties": map[string]any{"verb": map[string]any{"const": n}}},
 			"then": ref(n),
 		})
+		desc := "The attributes of the " + n + " verb."
+		if a, ok := aliases[n]; ok {
+			desc = "The attributes of " + n + ", a synonym of the " + a.Verb + " verb."
+		}
 		keyed[n] = map[string]any{
-			"type":       "object",
-			"allOf":      []any{ref(n)},
-			"properties": map[string]any{"verb": map[string]any{"const": n, "description": "The verb's name again, which must match its key."}},
+			"description": desc,
+			"type":        "object",
+			"allOf":       []any{ref(n)},
+			"properties":  map[string]any{"verb": map[string]any{"const": n, "description": "The verb's name again, which must match its key."}},
 		}
 	}
 	enum := make([]any, len(names))
