@@ -308,7 +308,9 @@ func testCRUD(t *testing.T, p store.Provisioning) {
 			crud(t, p.JSAppVersions(s), &store.JSAppVersion{JSAppSID: tn.jsApp, Version: 2, Source: strings.Repeat("// big\n", 2000)},
 				func(r store.JSAppVersion) string { return r.JSAppVersionSID },
 				store.Patch{"source": "export default {call: () => []}"},
-				func(t *testing.T, got store.JSAppVersion) { require.Equal(t, "export default {call: () => []}", got.Source) })
+				func(t *testing.T, got store.JSAppVersion) {
+					require.Equal(t, "export default {call: () => []}", got.Source)
+				})
 		}},
 	}
 	for _, c := range cases {
@@ -330,4 +332,3 @@ func testTableVersions(t *testing.T, p store.Provisioning) {
 	}
 	require.NoError(t, p.Ping(t.Context()))
 }
-

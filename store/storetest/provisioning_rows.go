@@ -116,7 +116,7 @@ func testSecrets(t *testing.T, p store.Provisioning) {
 
 	cases := []struct {
 		name, query, sid, plain string
-		get                 func() (string, error)
+		get                     func() (string, error)
 	}{
 		{"account webhook_secret", "SELECT `webhook_secret` FROM `accounts` WHERE `account_sid` = ?", tn.account, "", func() (string, error) {
 			a, err := p.Accounts(s).Get(ctx, tn.account)
