@@ -47,10 +47,13 @@ func TestCorpus(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			doc, err := os.ReadFile(f.path)
 			require.NoError(t, err)
-			plan, _, err := v.Load(doc, Options{})
+			plan, warnings, err := v.Load(doc, Options{})
 			if f.good {
 				require.NoError(t, err)
 				require.NotNil(t, plan)
+				if !strings.Contains(f.name, "unknown") {
+					require.Empty(t, warnings, "only documents named *unknown* have unknown attributes")
+				}
 				return
 			}
 			require.Error(t, err)

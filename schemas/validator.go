@@ -160,11 +160,12 @@ func compileVerbs(docs map[string]any, strict bool) (map[string]*jsonschema.Sche
 	return out, nil
 }
 
-// closeSchema makes a schema reject attributes it does not name: every object
-// schema with "properties" and no additionalProperties or
+// closeSchema makes a schema reject attributes it does not name: every schema
+// of "type": "object" with "properties" and no additionalProperties or
 // unevaluatedProperties of its own gets "unevaluatedProperties": false,
-// except mixins (which the including schema closes) and the conditions of
-// if and not (whose meaning would change).
+// except mixins (which the including schema closes). The subschemas of if,
+// then, else and not are left alone: they are conditions on a value that
+// another schema describes, and closing them would change their meaning.
 func closeSchema(v any) any {
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -174,7 +175,7 @@ func closeSchema(v any) any {
 	_, hasAdd := m["additionalProperties"]
 	_, hasUneval := m["unevaluatedProperties"]
 	_, mixin := m[mixinKeyword]
-	if hasProps && !hasAdd && !hasUneval && !mixin {
+	if m["type"] == "object" && hasProps && !hasAdd && !hasUneval && !mixin {
 		m["unevaluatedProperties"] = false
 	}
 	for _, kw := range []string{"properties", "$defs", "patternProperties"} {
@@ -184,7 +185,7 @@ func closeSchema(v any) any {
 			}
 		}
 	}
-	for _, kw := range []string{"items", "additionalProperties", "then", "else", "contains"} {
+	for _, kw := range []string{"items", "additionalProperties", "contains"} {
 		if s, ok := m[kw]; ok {
 			m[kw] = closeSchema(s)
 		}

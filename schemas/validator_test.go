@@ -95,6 +95,7 @@ func TestValidateAppWarnings(t *testing.T) {
 		{"inside a oneOf branch", `[{"verb":"redirect","actionHook":{"url":"/x","retries":3}}]`, []string{"/0/actionHook/retries"}},
 		{"inside an array", `[{"verb":"dial","target":[{"type":"phone","number":"1","colour":"red"}]}]`, []string{"/0/target/0/colour"}},
 		{"through a mixin", `[{"verb":"transfer","mode":"blind","target":[{"type":"phone"}],"colour":"red"}]`, []string{"/0/colour"}},
+		{"conditional schemas stay open", `[{"verb":"transfer","mode":"warm","target":[{"type":"phone"}],"brief":{"text":"b"},"disposition":{"onNoAnswer":"voicemail","voicemailUrl":"u"}}]`, nil},
 		{"nested verb", `[{"verb":"gather","say":{"text":"a","colour":"red"}}]`, []string{"/0/say/colour"}},
 		{"several, sorted", `[{"verb":"say","z":1,"a":2},{"verb":"play","url":"u","m":3}]`, []string{"/0/a", "/0/z", "/1/m"}},
 		{"free-form objects are not checked", `[{"verb":"tag","data":{"anything":1}},{"verb":"hangup","headers":{"X-Y":"z"}}]`, nil},
