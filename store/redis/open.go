@@ -152,7 +152,18 @@ func parseURL(raw string) (target, error) {
 	default:
 		return target{}, errURL(fmt.Errorf("unknown scheme %q", scheme))
 	}
-	u, err := url.Parse(raw)
+	// url.Parse refuses a list of hosts, so the hosts are cut out by hand and
+	// the rest parsed around a placeholder.
+	rest := strings.TrimPrefix(raw, scheme+"://")
+	authority, tail := rest, ""
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority, tail = rest[:i], rest[i:]
+	}
+	userinfo, hosts := "", authority
+	if i := strings.LastIndex(authority, "@"); i >= 0 {
+		userinfo, hosts = authority[:i+1], authority[i+1:]
+	}
+	u, err := url.Parse(scheme + "://" + userinfo + "placeholder" + tail)
 	if err != nil {
 		return target{}, errURL(err)
 	}
@@ -164,7 +175,7 @@ func parseURL(raw string) (target, error) {
 		gq[k] = v
 	}
 	if kind == "sentinel" {
-		addrs, err := splitAddrs(u.Host, defaultSentinelPort)
+		addrs, err := splitAddrs(hosts, defaultSentinelPort)
 		if err != nil {
 			return target{}, err
 		}
@@ -217,7 +228,7 @@ func parseURL(raw string) (target, error) {
 	if gq.Has("db") {
 		return target{}, errURL(errors.New("a cluster has only database 0"))
 	}
-	addrs, err := splitAddrs(u.Host, defaultPort)
+	addrs, err := splitAddrs(hosts, defaultPort)
 	if err != nil {
 		return target{}, err
 	}
