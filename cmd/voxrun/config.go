@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Config is everything voxrun serve reads at start-up. Each field is one setting,
+// reachable three ways: a key in the TOML file, an environment variable
+// VOXRUN_<KEY>, and a flag --<key-with-dashes>. A flag beats the environment,
+// which beats the file, which beats the default below.
+//
+// The zero-configuration defaults serve a developer's laptop: SQLite in the data
+// directory, in-memory live state, SIP on 5060 and HTTP on 3000.
+type Config struct {
+	DataDir       string        `key:"data_dir" help:"directory for the SQLite database, the encryption key, caches and spools"`
+	MySQLDSN      string        `key:"mysql_dsn" help:"MySQL/MariaDB DSN (user:pass@tcp(host:3306)/voxrun); empty uses SQLite in the data directory"`
+	RedisURL      string        `key:"redis_url" help:"Redis URL for live state: redis://, rediss://, redis-sentinel://h1:p1,h2:p2/master, redis-cluster://h1:p1,h2:p2; empty keeps live state in memory"`
+	HTTPAddr      string        `key:"http_addr" help:"address of the REST API, console, /healthz, /readyz and /metrics"`
+	SIPAddr       string        `key:"sip_addr" help:"address for SIP over UDP and TCP"`
+	PublicIP      string        `key:"public_ip" help:"IP address to advertise in SIP and SDP (empty: the address SIP listens on)"`
+	RTPPortMin    int           `key:"rtp_port_min" help:"lowest RTP port"`
+	RTPPortMax    int           `key:"rtp_port_max" help:"highest RTP port"`
+	LogLevel      string        `key:"log_level" help:"debug, info, warn or error"`
+	EncryptionKey string        `key:"encryption_key" help:"64 hex digits: the AES-256 key for secrets at rest; empty generates <data_dir>/secret.key"`
+	NodeName      string        `key:"node_name" help:"this node's name in live state (empty: the host name)"`
+	DrainTimeout  time.Duration `key:"drain_timeout" help:"how long SIGTERM waits for calls to end before closing"`
+	AutoMigrate   bool          `key:"auto_migrate" help:"apply database migrations when serve starts"`
+}
+
+// DefaultConfig is the configuration of a fresh laptop.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:      "./data",
+		HTTPAddr:     ":3000",
+		SIPAddr:      ":5060",
+		RTPPortMin:   40000,
+		RTPPortMax:   60000,
+		LogLevel:     "info",
+		DrainTimeout: 30 * time.Second,
+		AutoMigrate:  true,
+	}
+}
+
+// envPrefix starts every environment variable voxrun reads.
+const envPrefix = "VOXRUN_"
+
+// setting describes one Config field.
+type setting struct {
+	key   string // TOML key, e.g. http_addr
+	help  string
+	index int
+}
+
+func (s setting) env() string  { return envPrefix + strings.ToUpper(s.key) }
+func (s setting) flag() string { return strings.ReplaceAll(s.key, "_", "-") }
+
+func settings() []setting {
+	t := reflect.TypeOf(Config{})
+	out := make([]setting, 0, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		out = append(out, setting{key: f.Tag.Get("key"), help: f.Tag.Get("help"), index: i})
+	}
+	return out
+}
+
+// setField parses s into the field of c that st names.
+func setField(c *Config, st setting, s string) error {
+	v := reflect.ValueOf(c).Elem().Field(st.index)
+	switch v.Interface().(type) {
+	case string:
+		v.SetString(s)
+	case int:
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%s: %q is not a whole number", st.key, s)
+		}
+		v.SetInt(int64(n))
+	case bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%s: %q is not true or false", st.key, s)
+		}
+		v.SetBool(b)
+	case time.Duration:
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%s: %q is not a duration (like 30s)", st.key, s)
+		}
+		v.SetInt(int64(d))
+	default:
+		return fmt.Errorf("%s: unsupported type %s", st.key, v.Type())
+	}
+	return nil
+}
+
+func fieldString(c *Config, st setting) string {
+	v := reflect.ValueOf(c).Elem().Field(st.index).Interface()
+	return fmt.Sprint(v)
+}
+
+// registerFlags adds one flag per setting to fs; the values are applied by
+// loadConfig after the file and the environment.
+func registerFlags(fs *flag.FlagSet) *string {
+	def := DefaultConfig()
+	for _, st := range settings() {
+		fs.String(st.flag(), "", fmt.Sprintf("%s (env %s, default %q)", st.help, st.env(), fieldString(&def, st)))
+	}
+	return fs.String("config", "", "configuration file (TOML; env VOXRUN_CONFIG; default ./voxrun.toml when it exists)")
+}
+
+// loadConfig builds the configuration from defaults, then the file, then the
+// environment, then the flags that were set on fs.
+func loadConfig(fs *flag.FlagSet, configPath string, getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+
+	path := configPath
+	if path == "" {
+		path = getenv("VOXRUN_CONFIG")
+	}
+	explicit := path != ""
+	if path == "" {
+		path = "voxrun.toml"
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		if err := applyFile(&c, b); err != nil {
+			return c, fmt.Errorf("config file %s: %w", path, err)
+		}
+	} else if explicit || !errors.Is(err, os.ErrNotExist) {
+		return c, fmt.Errorf("config file: %w", err)
+	}
+
+	for _, st := range settings() {
+		if v, ok := lookupEnv(getenv, st.env()); ok {
+			if err := setField(&c, st, v); err != nil {
+				return c, fmt.Errorf("environment %s: %w", st.env(), err)
+			}
+		}
+	}
+	var flagErr error
+	fs.Visit(func(f *flag.Flag) {
+		for _, st := range settings() {
+			if st.flag() == f.Name && flagErr == nil {
+				if err := setField(&c, st, f.Value.String()); err != nil {
+					flagErr = fmt.Errorf("flag --%s: %w", f.Name, err)
+				}
+			}
+		}
+	})
+	if flagErr != nil {
+		return c, flagErr
+	}
+	return c, c.validate()
+}
+
+func lookupEnv(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+// applyFile reads a TOML document whose keys are the settings' keys. Unknown
+// keys are an error, so that a typo does not silently fall back to a default.
+func applyFile(c *Config, b []byte) error {
+	var raw map[string]any
+	dec := toml.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&raw); err != nil {
+		return err
+	}
+	byKey := map[string]setting{}
+	for _, st := range settings() {
+		byKey[st.key] = st
+	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		st, ok := byKey[k]
+		if !ok {
+			return fmt.Errorf("unknown setting %q", k)
+		}
+		if err := setField(c, st, fmt.Sprint(raw[k])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c Config) validate() error {
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log_level: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if c.RTPPortMin < 1024 || c.RTPPortMax > 65535 || c.RTPPortMin >= c.RTPPortMax {
+		return fmt.Errorf("rtp_port_min/rtp_port_max: %d-%d is not a usable range", c.RTPPortMin, c.RTPPortMax)
+	}
+	if c.DataDir == "" {
+		return errors.New("data_dir: must not be empty")
+	}
+	if c.DrainTimeout < 0 {
+		return errors.New("drain_timeout: must not be negative")
+	}
+	return nil
+}
+
+// Embedded reports whether this node runs on the embedded defaults (SQLite and
+// in-memory live state): one developer's laptop rather than a shared site.
+func (c Config) Embedded() bool { return c.MySQLDSN == "" && c.RedisURL == "" }
