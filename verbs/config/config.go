@@ -1,0 +1,59 @@
+// Package config is the config verb: it changes the session's defaults
+// (synthesizer, recognizer, background barge-in) that later verbs use.
+package config
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/voxrun/voxrun/verbs"
+)
+
+// Name is the verb's name in documents.
+const Name = "config"
+
+// Config is a decoded config verb. Attributes other than the three named ones
+// are kept as given in Settings.Extra.
+type Config struct {
+	attrs map[string]json.RawMessage
+}
+
+var _ verbs.Verb = (*Config)(nil)
+
+// New decodes a config verb.
+func New(attrs json.RawMessage, _ *verbs.Decoder) (verbs.Verb, error) {
+	c := &Config{}
+	if err := json.Unmarshal(attrs, &c.attrs); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// Name implements verbs.Verb.
+func (*Config) Name() string { return Name }
+
+// Run implements verbs.Verb.
+func (c *Config) Run(_ context.Context, call verbs.Call) (verbs.Outcome, error) {
+	cf, err := verbs.Need[verbs.Configurer](call, Name, "session settings")
+	if err != nil {
+		return verbs.Outcome{}, err
+	}
+	s := cf.Settings()
+	for k, v := range c.attrs {
+		switch k {
+		case "synthesizer":
+			s.Synthesizer = v
+		case "recognizer":
+			s.Recognizer = v
+		case "bargeIn":
+			s.BargeIn = v
+		default:
+			if s.Extra == nil {
+				s.Extra = map[string]json.RawMessage{}
+			}
+			s.Extra[k] = v
+		}
+	}
+	return verbs.Outcome{}, nil
+}
