@@ -12,43 +12,44 @@ import (
 
 // item is one verb of a document, parsed from either shape.
 type item struct {
-	index  int
-	name   string                     // the verb name as written
-	verb   string                     // the canonical verb
-	prefix string                     // JSON pointer of the attributes object
-	attrs  map[string]any             // decoded attributes, without "verb"
-	raw    map[string]json.RawMessage // the same attributes, as written
+	name   string          // the verb name as written
+	verb   string          // the canonical verb
+	prefix string          // JSON pointer of the attributes object
+	attrs  map[string]any  // the attributes without "verb", decoded with json.Number
+	raw    json.RawMessage // the item as written
+	keyed  bool            // written as {"name": {...}}
+	vendor string          // the vendor an alias adds, if the item has none
 }
 
 // parseDocument checks that doc is one JSON array within the limits, and
-// returns its items as written.
-func parseDocument(doc []byte, lim Limits) ([]json.RawMessage, error) {
+// returns its items decoded (numbers as json.Number) and as written.
+func parseDocument(doc []byte, lim Limits) ([]any, []json.RawMessage, error) {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	var top any
 	if err := dec.Decode(&top); err != nil {
-		return nil, docErr("", KindSyntax, "invalid JSON: %v", err)
+		return nil, nil, docErr("", KindSyntax, "invalid JSON: %v", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, docErr("", KindSyntax, "invalid JSON: data after the document")
+		return nil, nil, docErr("", KindSyntax, "invalid JSON: data after the document")
 	}
 	arr, ok := top.([]any)
 	if !ok {
-		return nil, docErr("", KindShape, "expected an array of verbs, got %s", jsonType(top))
+		return nil, nil, docErr("", KindShape, "expected an array of verbs, got %s", jsonType(top))
 	}
 	if len(arr) > lim.MaxVerbs {
-		return nil, docErr("/"+strconv.Itoa(lim.MaxVerbs), KindLimit, "more than %d verbs", lim.MaxVerbs)
+		return nil, nil, docErr("/"+strconv.Itoa(lim.MaxVerbs), KindLimit, "more than %d verbs", lim.MaxVerbs)
 	}
 	for i, it := range arr {
 		if err := checkItemLimits(it, "/"+strconv.Itoa(i), lim); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(doc, &items); err != nil {
-		return nil, docErr("", KindSyntax, "invalid JSON: %v", err)
+	var raws []json.RawMessage
+	if err := json.Unmarshal(doc, &raws); err != nil || len(raws) != len(arr) {
+		return nil, nil, docErr("", KindSyntax, "invalid JSON: %v", err)
 	}
-	return items, nil
+	return arr, raws, nil
 }
 
 // checkItemLimits checks one verb against the limits. Depth counts from the
@@ -104,89 +105,85 @@ func checkLimits(v any, path string, depth int, lim Limits) error {
 	return nil
 }
 
-// parseItem reads one verb in either shape and resolves its name.
-func (v *Validator) parseItem(i int, raw json.RawMessage) (*item, error) {
+// parseItem reads one verb in either shape and resolves its name. The
+// attributes are a new map; the document's values are shared, not copied.
+func (v *Validator) parseItem(i int, x any, raw json.RawMessage) (*item, error) {
 	path := "/" + strconv.Itoa(i)
-	obj, err := decodeObject(raw)
-	if err != nil {
-		return nil, docErr(path, KindShape, "expected a verb object, got %s", rawType(raw))
+	obj, ok := x.(map[string]any)
+	if !ok {
+		return nil, docErr(path, KindShape, "expected a verb object, got %s", jsonType(x))
 	}
-	it := &item{index: i}
-	var body json.RawMessage
-	if nameRaw, flat := obj["verb"]; flat {
-		if err := json.Unmarshal(nameRaw, &it.name); err != nil {
-			return nil, docErr(path+"/verb", KindUnknownVerb, "expected a verb name, got %s", rawType(nameRaw))
+	it := &item{raw: raw}
+	var body any
+	if nameVal, flat := obj["verb"]; flat {
+		name, ok := nameVal.(string)
+		if !ok {
+			return nil, docErr(path+"/verb", KindUnknownVerb, "expected a verb name, got %s", jsonType(nameVal))
 		}
-		delete(obj, "verb")
-		it.prefix = path
-		it.raw = obj
-		body = nil
+		it.name, it.prefix, body = name, path, obj
 	} else if len(obj) == 1 {
 		for k, b := range obj {
 			it.name, body = k, b
 		}
 		it.prefix = path + "/" + escapePointer(it.name)
+		it.keyed = true
 	} else {
 		return nil, docErr(path, KindShape, `expected a "verb" attribute or exactly one verb name as key, got %d keys`, len(obj))
 	}
 	alias, ok := v.Resolve(it.name)
 	if !ok {
 		p := it.prefix
-		if body == nil {
+		if !it.keyed {
 			p = path + "/verb"
 		}
 		return nil, docErr(p, KindUnknownVerb, "unknown verb %q", truncate(it.name, 64))
 	}
 	it.verb = alias.Verb
-	if body != nil {
-		if it.raw, err = decodeObject(body); err != nil {
-			return nil, docErr(it.prefix, KindShape, "expected an object of attributes, got %s", rawType(body))
-		}
-		if nameRaw, ok := it.raw["verb"]; ok {
-			var inner string
-			if json.Unmarshal(nameRaw, &inner) != nil || inner != it.name {
-				return nil, docErr(it.prefix+"/verb", KindShape, "expected %q (the key of this verb)", it.name)
-			}
-			delete(it.raw, "verb")
+	attrs, ok := body.(map[string]any)
+	if !ok {
+		return nil, docErr(it.prefix, KindShape, "expected an object of attributes, got %s", jsonType(body))
+	}
+	if it.keyed {
+		if inner, has := attrs["verb"]; has && inner != it.name {
+			return nil, docErr(it.prefix+"/verb", KindShape, "expected %q (the key of this verb)", it.name)
 		}
 	}
-	if alias.Vendor != "" {
-		if _, ok := it.raw["vendor"]; !ok {
-			it.raw["vendor"], _ = json.Marshal(alias.Vendor)
+	it.attrs = make(map[string]any, len(attrs)+1)
+	for k, a := range attrs {
+		if k != "verb" {
+			it.attrs[k] = a
 		}
 	}
-	it.attrs = make(map[string]any, len(it.raw))
-	for k, r := range it.raw {
-		dec := json.NewDecoder(bytes.NewReader(r))
-		dec.UseNumber()
-		var x any
-		if err := dec.Decode(&x); err != nil {
-			return nil, docErr(it.prefix+"/"+escapePointer(k), KindSyntax, "invalid JSON: %v", err)
-		}
-		it.attrs[k] = x
+	if _, has := it.attrs["vendor"]; alias.Vendor != "" && !has {
+		it.attrs["vendor"] = alias.Vendor
+		it.vendor = alias.Vendor
 	}
 	return it, nil
 }
 
-// decodeObject decodes a JSON object keeping its values as written; a later
-// duplicate key wins, as in JavaScript's JSON.parse.
-func decodeObject(raw json.RawMessage) (map[string]json.RawMessage, error) {
-	t := bytes.TrimLeft(raw, " \t\r\n")
-	if len(t) == 0 || t[0] != '{' {
-		return nil, errors.New("not an object")
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(t, &m); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
+// step writes the item as a Step: its attributes with keys sorted and each
+// value exactly as written (compacted), which keeps pass-through objects such
+// as tag's data in their order.
 func (it *item) step() (Step, error) {
+	var attrs map[string]json.RawMessage
+	if err := json.Unmarshal(it.raw, &attrs); err != nil {
+		return Step{}, docErr(it.prefix, KindSyntax, "invalid JSON: %v", err)
+	}
+	if it.keyed {
+		body := attrs[it.name]
+		attrs = nil
+		if err := json.Unmarshal(body, &attrs); err != nil {
+			return Step{}, docErr(it.prefix, KindSyntax, "invalid JSON: %v", err)
+		}
+	}
+	delete(attrs, "verb")
+	if it.vendor != "" {
+		attrs["vendor"], _ = json.Marshal(it.vendor)
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(it.raw); err != nil {
+	if err := enc.Encode(attrs); err != nil {
 		return Step{}, docErr(it.prefix, KindSyntax, "invalid JSON: %v", err)
 	}
 	s := Step{
@@ -240,14 +237,4 @@ func jsonType(v any) string {
 		return "object"
 	}
 	return "unknown"
-}
-
-func rawType(raw json.RawMessage) string {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var x any
-	if dec.Decode(&x) != nil {
-		return "invalid JSON"
-	}
-	return jsonType(x)
 }

@@ -26,13 +26,9 @@ func (v *Validator) checkAttrs(it *item) error {
 	return v.describe(it.prefix, ve)
 }
 
-// unknownAttrs validates a verb against its closed schema and returns an
-// issue for each attribute that no schema names, sorted by path.
-func (v *Validator) unknownAttrs(it *item) []Issue {
-	err := v.strict[it.verb].Validate(it.attrs)
-	if err == nil {
-		return nil
-	}
+// unknownAttrs turns the failure of a verb's closed schema, on attributes that
+// its open schema accepts, into an issue per unknown attribute, sorted by path.
+func unknownAttrs(prefix string, err error) []Issue {
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
 		return nil
@@ -41,7 +37,7 @@ func (v *Validator) unknownAttrs(it *item) []Issue {
 	seen := make(map[string]bool)
 	var out []Issue
 	for _, l := range leaves {
-		p := it.prefix + pointer(l.InstanceLocation)
+		p := prefix + pointer(l.InstanceLocation)
 		if seen[p] {
 			continue
 		}

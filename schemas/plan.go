@@ -25,13 +25,13 @@ type Plan []Step
 // resolved, checking the shape, the verb names and the limits but not the
 // attributes; [Validator.Load] does both.
 func (v *Validator) Normalize(doc []byte, lim Limits) (Plan, error) {
-	items, err := parseDocument(doc, lim.withDefaults())
+	items, raws, err := parseDocument(doc, lim.withDefaults())
 	if err != nil {
 		return nil, err
 	}
 	plan := make(Plan, 0, len(items))
-	for i, raw := range items {
-		it, err := v.parseItem(i, raw)
+	for i, x := range items {
+		it, err := v.parseItem(i, x, raws[i])
 		if err != nil {
 			return nil, err
 		}

@@ -233,21 +233,26 @@ func (v *Validator) ValidateApp(doc []byte, opts Options) ([]Issue, error) {
 // with a valid plan as with [Validator.ValidateApp].
 func (v *Validator) Load(doc []byte, opts Options) (Plan, []Issue, error) {
 	lim := opts.Limits.withDefaults()
-	items, err := parseDocument(doc, lim)
+	items, raws, err := parseDocument(doc, lim)
 	if err != nil {
 		return nil, nil, err
 	}
 	plan := make(Plan, 0, len(items))
 	var warnings []Issue
-	for i, raw := range items {
-		it, err := v.parseItem(i, raw)
+	for i, x := range items {
+		it, err := v.parseItem(i, x, raws[i])
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := v.checkAttrs(it); err != nil {
-			return nil, nil, err
+		// The closed schemas accept a subset of what the open ones accept, so
+		// a document without unknown attributes needs one pass.
+		var unknown []Issue
+		if serr := v.strict[it.verb].Validate(it.attrs); serr != nil {
+			if err := v.checkAttrs(it); err != nil {
+				return nil, nil, err
+			}
+			unknown = unknownAttrs(it.prefix, serr)
 		}
-		unknown := v.unknownAttrs(it)
 		if opts.Strict && len(unknown) > 0 {
 			u := unknown[0]
 			return nil, nil, &DocumentError{u}

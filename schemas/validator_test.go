@@ -132,6 +132,7 @@ func TestLoadNormalises(t *testing.T) {
 		{"vendor kept", `[{"verb":"google_s2s","vendor":"custom","llmOptions":{}}]`, Plan{{Verb: "llm", As: "google_s2s", Path: "/0", Attrs: json.RawMessage(`{"llmOptions":{},"vendor":"custom"}`)}}},
 		{"values as written, keys sorted, no HTML escaping", `[{"verb":"dial","target":[{"type":"sip","sipUri":"<sip:a@b>"}],"callerId":"+1", "timeout": 3.50}]`,
 			Plan{{Verb: "dial", Path: "/0", Attrs: json.RawMessage(`{"callerId":"+1","target":[{"type":"sip","sipUri":"<sip:a@b>"}],"timeout":3.50}`)}}},
+		{"nested values keep their order", `[{"tag":{"data":{"z":1,"a":{"y":true,"b":null}}}}]`, Plan{{Verb: "tag", Path: "/0/tag", Attrs: json.RawMessage(`{"data":{"z":1,"a":{"y":true,"b":null}}}`)}}},
 		{"empty", `[]`, Plan{}},
 	}
 	for _, tt := range tests {
