@@ -1,0 +1,135 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/voxrun/voxrun/store"
+	"github.com/voxrun/voxrun/verbs"
+)
+
+// Records is where finished calls and alerts go (the provisioning store).
+type Records interface {
+	store.CDRs
+	store.Alerts
+}
+
+// Deps are what the Manager needs from cmd.
+type Deps struct {
+	Live     store.Live
+	Records  Records
+	Registry *verbs.Registry
+	Logger   *slog.Logger
+	// Node is this node's name, written into each call's live record.
+	Node string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Metrics registers the runtime's metrics (none when nil).
+	Metrics prometheus.Registerer
+}
+
+// Manager owns the calls of this node.
+type Manager struct {
+	deps Deps
+
+	mu       sync.Mutex
+	sessions map[string]*Session
+	draining bool
+	wg       sync.WaitGroup
+
+	active  prometheus.Gauge
+	started prometheus.Counter
+	panics  prometheus.Counter
+}
+
+// ErrDraining means the node is shutting down and takes no new calls.
+var ErrDraining = errors.New("runtime: draining, no new calls")
+
+// NewManager builds a manager.
+func NewManager(d Deps) *Manager {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	m := &Manager{
+		deps:     d,
+		sessions: map[string]*Session{},
+		active:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "voxrun_calls_active", Help: "Calls running on this node."}),
+		started:  prometheus.NewCounter(prometheus.CounterOpts{Name: "voxrun_calls_started_total", Help: "Calls started on this node."}),
+		panics:   prometheus.NewCounter(prometheus.CounterOpts{Name: "voxrun_call_panics_total", Help: "Calls ended by a recovered panic."}),
+	}
+	if d.Metrics != nil {
+		d.Metrics.MustRegister(m.active, m.started, m.panics)
+	}
+	return m
+}
+
+// Start runs a new call on leg for app and returns its session. The session
+// runs in its own goroutine until the call ends.
+func (m *Manager) Start(ctx context.Context, leg Leg, info CallInfo, app Application) (*Session, error) {
+	m.mu.Lock()
+	if m.draining {
+		m.mu.Unlock()
+		return nil, ErrDraining
+	}
+	s := newSession(m, leg, info, app)
+	m.sessions[info.CallSID] = s
+	m.wg.Add(1)
+	m.mu.Unlock()
+	m.active.Inc()
+	m.started.Inc()
+	go func() {
+		defer m.wg.Done()
+		defer func() {
+			m.mu.Lock()
+			delete(m.sessions, info.CallSID)
+			m.mu.Unlock()
+			m.active.Dec()
+		}()
+		s.run(context.WithoutCancel(ctx))
+	}()
+	return s, nil
+}
+
+// Session returns a running call by its call_sid.
+func (m *Manager) Session(callSID string) (*Session, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.sessions[callSID]
+	return s, ok
+}
+
+// Active is the number of running calls.
+func (m *Manager) Active() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.sessions)
+}
+
+// Drain refuses new calls and waits until the running ones end or ctx ends;
+// then it hangs up the calls still running and waits for them to finish.
+func (m *Manager) Drain(ctx context.Context) {
+	m.mu.Lock()
+	m.draining = true
+	m.mu.Unlock()
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	m.mu.Lock()
+	for _, s := range m.sessions {
+		s.Send(Command{Kind: CommandHangup})
+	}
+	m.mu.Unlock()
+	<-done
+}

@@ -1,0 +1,452 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/voxrun/voxrun/apps"
+	"github.com/voxrun/voxrun/media"
+	"github.com/voxrun/voxrun/verbs"
+)
+
+// CommandKind says what a live-control command does.
+type CommandKind int
+
+// Commands a session's inbox takes (REST and websocket live control).
+const (
+	// CommandHangup ends the call.
+	CommandHangup CommandKind = iota + 1
+	// CommandRedirect replaces the stack with Document, or with what Hook returns.
+	CommandRedirect
+)
+
+// Command is a message to a running call.
+type Command struct {
+	Kind     CommandKind
+	Document json.RawMessage
+	Hook     *apps.Hook
+}
+
+// Who ended a call (call_termination_by).
+const (
+	endedByCaller      = "caller"
+	endedByApplication = "application"
+	endedBySystem      = "system"
+)
+
+// Session is one call. Its goroutine (started by Manager.Start) owns the verb
+// stack; everything else reaches it through Send.
+type Session struct {
+	m     *Manager
+	leg   Leg
+	app   Application
+	log   *slog.Logger
+	inbox chan Command
+	done  chan struct{}
+	// statusQ feeds the goroutine that sends status hooks in order.
+	statusQ chan map[string]any
+
+	mu           sync.Mutex
+	info         CallInfo
+	status       string
+	sipStatus    int
+	sipReason    string
+	state        verbs.CallState
+	customerData json.RawMessage
+	settings     verbs.Settings
+	stack        []verbs.Entry
+	running      string
+	startedAt    time.Time
+	answeredAt   time.Time
+	endedBy      string
+	digitSubs    map[int]chan media.Digit
+	nextSub      int
+	finished     bool
+}
+
+func newSession(m *Manager, leg Leg, info CallInfo, app Application) *Session {
+	return &Session{
+		m:         m,
+		leg:       leg,
+		app:       app,
+		log:       m.deps.Logger.With("call_sid", info.CallSID, "account_sid", info.AccountSID),
+		inbox:     make(chan Command, 8),
+		done:      make(chan struct{}),
+		statusQ:   make(chan map[string]any, 16),
+		info:      info,
+		state:     verbs.StateEarly,
+		startedAt: m.deps.Now(),
+		digitSubs: map[int]chan media.Digit{},
+	}
+}
+
+// Send delivers a command to the call; it never blocks the caller for long.
+// It reports false when the call has ended.
+func (s *Session) Send(c Command) bool {
+	select {
+	case <-s.done:
+		return false
+	case s.inbox <- c:
+		return true
+	case <-time.After(time.Second):
+		return false
+	}
+}
+
+// Done is closed when the call has ended and its records are written.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// CallSID is the call's identifier.
+func (s *Session) CallSID() string { return s.info.CallSID }
+
+// errPanic marks a verb that panicked; the call ends with an alert.
+var errPanic = errors.New("runtime: internal error in a verb")
+
+func (s *Session) run(ctx context.Context) {
+	defer close(s.done)
+	statusDone := make(chan struct{})
+	go s.sendStatuses(ctx, statusDone)
+	defer func() {
+		close(s.statusQ)
+		<-statusDone
+	}()
+	defer func() {
+		if r := recover(); r != nil {
+			s.recovered(ctx, r)
+			s.end(ctx)
+		}
+	}()
+
+	s.leg.Endpoint().OnDigit(media.DigitSinkFunc(s.dispatchDigit))
+	defer s.leg.Endpoint().OnDigit(nil)
+	s.setStatus(ctx, StatusTrying, 100, "")
+
+	entries, err := s.firstDocument(ctx)
+	if err != nil {
+		s.refuse(ctx, err)
+		return
+	}
+	s.mu.Lock()
+	s.stack = entries
+	s.mu.Unlock()
+	s.loop(ctx)
+	s.end(ctx)
+}
+
+// recovered records a panic in the call: a metric, a log line with the stack
+// and an alert. The caller then ends the call; every other call goes on.
+func (s *Session) recovered(ctx context.Context, r any) {
+	s.m.panics.Inc()
+	s.log.Error("call panicked; hanging it up", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	s.Alert(ctx, "application-error", "voxrun hit an internal error on this call and hung it up")
+	s.mu.Lock()
+	s.endedBy = endedBySystem
+	s.mu.Unlock()
+}
+
+// firstDocument asks the application for the first verbs (or takes its static
+// document); the fallback hook is tried when the call hook fails.
+func (s *Session) firstDocument(ctx context.Context) ([]verbs.Entry, error) {
+	if len(s.app.Document) > 0 {
+		return s.decode(ctx, s.app.Document)
+	}
+	entries, err := s.ask(ctx, apps.KindSessionNew, s.app.CallHook, s.firstPayload())
+	if err == nil {
+		return entries, nil
+	}
+	if s.app.FallbackHook != nil {
+		s.log.Warn("call hook failed; trying the fallback hook", "err", err)
+		entries, ferr := s.ask(ctx, apps.KindSessionNew, *s.app.FallbackHook, s.firstPayload())
+		if ferr == nil {
+			return entries, nil
+		}
+	}
+	return nil, err
+}
+
+func (s *Session) firstPayload() map[string]any {
+	if s.info.SIP != nil {
+		return s.payload(map[string]any{"sip": s.info.SIP})
+	}
+	return s.payload(nil)
+}
+
+// ask sends a request whose reply must be a non-empty, valid verb document.
+func (s *Session) ask(ctx context.Context, kind apps.Kind, hook apps.Hook, payload map[string]any) ([]verbs.Entry, error) {
+	reply, err := s.app.App.Send(ctx, apps.Request{Kind: kind, Hook: hook, Payload: payload, Secret: s.app.Secret})
+	if err != nil {
+		s.hookAlert(ctx, err)
+		return nil, err
+	}
+	if !reply.HasVerbs() {
+		err := fmt.Errorf("the application returned no verbs from %s", hook.URL)
+		s.Alert(ctx, "invalid-app-payload", err.Error())
+		return nil, err
+	}
+	return s.decode(ctx, reply.Verbs)
+}
+
+// decode validates and decodes a document, raising invalid-app-payload (with
+// the JSON path of the first problem) when it is refused, and logging a
+// warning for every unknown attribute.
+func (s *Session) decode(ctx context.Context, doc []byte) ([]verbs.Entry, error) {
+	entries, warnings, err := s.m.deps.Registry.Decode(doc, verbs.DecodeOptions{Strict: s.app.StrictVerbs})
+	for _, w := range warnings {
+		s.log.Warn("unknown verb attribute", "path", w.Path, "message", w.Message)
+	}
+	if err != nil {
+		s.Alert(ctx, "invalid-app-payload", err.Error())
+		return nil, err
+	}
+	return entries, nil
+}
+
+// hookAlert raises the alert that matches a failed hook.
+func (s *Session) hookAlert(ctx context.Context, err error) {
+	alertType := "webhook-failure"
+	if he, ok := apps.AsHookError(err); ok && (he.Kind == apps.FailConnect || he.Kind == apps.FailRefused) {
+		alertType = "webhook-connection-failure"
+	}
+	s.Alert(ctx, alertType, err.Error())
+}
+
+// refuse ends a call whose first document could not be had: 480 with X-Reason.
+func (s *Session) refuse(ctx context.Context, err error) {
+	reason := err.Error()
+	if len(reason) > 200 {
+		reason = reason[:200]
+	}
+	if rerr := s.leg.Reject(ctx, 480, "Temporarily Unavailable", map[string]string{"X-Reason": reason}); rerr != nil {
+		s.log.Warn("reject failed", "err", rerr)
+	}
+	s.mu.Lock()
+	s.state = verbs.StateEnded
+	s.sipStatus, s.sipReason = 480, reason
+	s.endedBy = endedByApplication
+	s.mu.Unlock()
+	s.finish(ctx, StatusFailed)
+}
+
+// pop takes the next verb off the stack.
+func (s *Session) pop() (verbs.Entry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.stack) == 0 || s.state == verbs.StateEnded {
+		return verbs.Entry{}, false
+	}
+	e := s.stack[0]
+	s.stack = s.stack[1:]
+	s.running = e.Step.Verb
+	return e, true
+}
+
+func (s *Session) replaceStack(entries []verbs.Entry) {
+	s.mu.Lock()
+	s.stack = entries
+	s.mu.Unlock()
+}
+
+// loop runs verbs until the stack is empty or the call ends.
+func (s *Session) loop(ctx context.Context) {
+	for {
+		if s.handlePending(ctx) {
+			return
+		}
+		entry, ok := s.pop()
+		if !ok {
+			return
+		}
+		s.checkpoint(ctx, entry.Step)
+		out, err, ended := s.runVerb(ctx, entry)
+		s.mu.Lock()
+		s.running = ""
+		s.mu.Unlock()
+		if ended {
+			return
+		}
+		if err != nil {
+			if errors.Is(err, errPanic) {
+				s.recovered(ctx, err)
+				return
+			}
+			s.log.Warn("verb failed", "verb", entry.Step.Verb, "path", entry.Step.Path, "err", err)
+			s.Alert(ctx, "application-error", fmt.Sprintf("%s at %s: %v", entry.Step.Verb, entry.Step.Path, err))
+			continue
+		}
+		if out.Hangup || s.State() == verbs.StateEnded {
+			return
+		}
+		if out.ActionHook != nil {
+			s.actionHook(ctx, out)
+		}
+	}
+}
+
+// handlePending takes a BYE or a command that arrived between verbs. It
+// reports whether the call has ended.
+func (s *Session) handlePending(ctx context.Context) bool {
+	select {
+	case <-s.leg.Ended():
+		s.farEndHungUp()
+		return true
+	case c := <-s.inbox:
+		return s.command(ctx, c)
+	default:
+		return false
+	}
+}
+
+type verbResult struct {
+	out verbs.Outcome
+	err error
+}
+
+// runVerb runs one verb in a goroutine that it joins, while it watches for the
+// far end hanging up and for commands, which cancel the verb with a cause.
+func (s *Session) runVerb(ctx context.Context, e verbs.Entry) (verbs.Outcome, error, bool) {
+	vctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	done := make(chan verbResult, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("verb panicked", "verb", e.Step.Verb, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				done <- verbResult{err: fmt.Errorf("%w: %v", errPanic, r)}
+			}
+		}()
+		out, err := e.Verb.Run(vctx, s)
+		done <- verbResult{out: out, err: err}
+	}()
+	for {
+		select {
+		case r := <-done:
+			return r.out, r.err, false
+		case <-s.leg.Ended():
+			cancel(verbs.CauseHangup)
+			<-done
+			s.farEndHungUp()
+			return verbs.Outcome{}, nil, true
+		case c := <-s.inbox:
+			switch c.Kind {
+			case CommandHangup:
+				cancel(verbs.CauseHangup)
+			case CommandRedirect:
+				cancel(verbs.CauseRedirect)
+			}
+			<-done
+			if s.command(ctx, c) {
+				return verbs.Outcome{}, nil, true
+			}
+			return verbs.Outcome{}, nil, false
+		}
+	}
+}
+
+// command applies a live-control command; it reports whether the call ended.
+func (s *Session) command(ctx context.Context, c Command) bool {
+	switch c.Kind {
+	case CommandHangup:
+		s.mu.Lock()
+		s.endedBy = endedByApplication
+		s.mu.Unlock()
+		s.hangupLeg(ctx, nil)
+		return true
+	case CommandRedirect:
+		var entries []verbs.Entry
+		var err error
+		if len(c.Document) > 0 {
+			entries, err = s.decode(ctx, c.Document)
+		} else if c.Hook != nil {
+			entries, err = s.ask(ctx, apps.KindRedirect, *c.Hook, s.payload(nil))
+		}
+		if err == nil {
+			s.replaceStack(entries)
+		}
+	}
+	return false
+}
+
+// actionHook sends a verb's results; a reply with verbs replaces the stack.
+// A failed hook raises an alert, tells the status hook, and the stack goes on.
+func (s *Session) actionHook(ctx context.Context, out verbs.Outcome) {
+	h := s.app.resolve(out.ActionHook.URL, out.ActionHook.Method, out.ActionHook.Username, out.ActionHook.Password)
+	reply, err := s.app.App.Send(ctx, apps.Request{Kind: apps.KindVerbHook, Hook: h, Payload: s.payload(out.Results), Secret: s.app.Secret})
+	if err != nil {
+		s.log.Warn("action hook failed; continuing", "hook", h.URL, "err", err)
+		s.hookAlert(ctx, err)
+		s.queueStatus(s.payload(map[string]any{"error": err.Error()}))
+		return
+	}
+	if !reply.HasVerbs() {
+		return
+	}
+	entries, err := s.decode(ctx, reply.Verbs)
+	if err != nil {
+		return
+	}
+	s.replaceStack(entries)
+}
+
+func (s *Session) farEndHungUp() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != verbs.StateEnded {
+		s.state = verbs.StateEnded
+		if s.endedBy == "" {
+			s.endedBy = endedByCaller
+		}
+	}
+}
+
+// hangupLeg ends the leg: BYE when answered, a 480 when not.
+func (s *Session) hangupLeg(ctx context.Context, headers map[string]string) {
+	s.mu.Lock()
+	state := s.state
+	s.state = verbs.StateEnded
+	s.mu.Unlock()
+	var err error
+	switch state {
+	case verbs.StateAnswered:
+		err = s.leg.Hangup(ctx, headers)
+	case verbs.StateEarly:
+		err = s.leg.Reject(ctx, 480, "Temporarily Unavailable", map[string]string{"X-Reason": "application ended the call"})
+		s.mu.Lock()
+		s.sipStatus = 480
+		s.mu.Unlock()
+	}
+	if err != nil {
+		s.log.Warn("hangup failed", "err", err)
+	}
+}
+
+// end hangs up a call that is still up once the stack is done, then finishes it.
+func (s *Session) end(ctx context.Context) {
+	s.mu.Lock()
+	state, answered := s.state, !s.answeredAt.IsZero()
+	if s.endedBy == "" {
+		s.endedBy = endedByApplication
+	}
+	s.mu.Unlock()
+	if state != verbs.StateEnded {
+		s.hangupLeg(ctx, nil)
+	}
+	final := StatusCompleted
+	if !answered {
+		final = StatusFailed
+		s.mu.Lock()
+		switch s.sipStatus {
+		case 486, 600:
+			final = StatusBusy
+		case 408, 480, 487:
+			final = StatusNoAnswer
+		}
+		s.mu.Unlock()
+	}
+	s.finish(ctx, final)
+}
