@@ -34,9 +34,9 @@ type Config struct {
 	DSN string
 	// Sealer encrypts secret columns at rest. It is required.
 	Sealer *store.Sealer
-	// MaxOpenConns bounds the connection pool: MySQL connections, or SQLite
-	// reader connections (SQLite always has exactly one writer). Zero means
-	// 16 for MySQL and 4 for SQLite.
+	// MaxOpenConns bounds the connection pool: MySQL connections (at least
+	// 2), or SQLite reader connections (SQLite always has exactly one writer).
+	// Zero means 16 for MySQL and 4 for SQLite.
 	MaxOpenConns int
 	// BusyTimeout is how long SQLite waits for a lock held by another process
 	// (`voxrun migrate` beside a running server) before failing. Zero means 5 s.
@@ -190,6 +190,9 @@ func (d *DB) openMySQL(cfg Config) error {
 	if n <= 0 {
 		n = 16
 	}
+	// At least two: Migrate pins one connection for its lock while goose
+	// works on another.
+	n = max(n, 2)
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxLifetime(5 * time.Minute)

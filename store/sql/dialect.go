@@ -31,6 +31,9 @@ type dialect interface {
 	timeArg(t time.Time) any
 	// classify maps a driver error onto a store sentinel, or nil.
 	classify(err error, op opKind) error
+	// forUpdate is the suffix that locks the rows a SELECT reads until the
+	// transaction ends.
+	forUpdate() string
 }
 
 // opKind tells classify what the statement was doing: a foreign-key failure
@@ -58,6 +61,8 @@ func (sqliteDialect) gooseDialect() goose.Dialect { return goose.DialectSQLite3 
 func (sqliteDialect) insertIgnoreDup(head, values, pk string) string {
 	return head + values + " ON CONFLICT(`" + pk + "`) DO NOTHING"
 }
+func (sqliteDialect) forUpdate() string { return "" } // BEGIN IMMEDIATE holds the write lock
+
 func (sqliteDialect) timeArg(t time.Time) any {
 	return t.UTC().Truncate(timePrecision).Format(sqliteTimeLayout)
 }
@@ -95,6 +100,7 @@ func (mysqlDialect) insertIgnoreDup(head, values, pk string) string {
 	return head + values + " ON DUPLICATE KEY UPDATE `" + pk + "` = `" + pk + "`"
 }
 func (mysqlDialect) timeArg(t time.Time) any { return t.UTC().Truncate(timePrecision) }
+func (mysqlDialect) forUpdate() string       { return " FOR UPDATE" }
 
 // MySQL error numbers (https://mariadb.com/kb/en/mariadb-error-codes/).
 const (

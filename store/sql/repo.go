@@ -344,6 +344,9 @@ func (d *DB) update(ctx context.Context, tx *sql.Tx, t *table, s store.Scope, si
 		case f.kind == kHook:
 			return fmt.Errorf("column %q is a hook: patch %q with a webhook: %w", k, f.json, store.ErrInvalid)
 		}
+		if min, ok := t.patchMin[k]; ok && s.Kind > min {
+			return fmt.Errorf("column %q in scope %s: %w", k, s, store.ErrForbidden)
+		}
 		a, err := d.patchArg(f, k, val)
 		if err != nil {
 			return err
@@ -369,7 +372,7 @@ func (d *DB) update(ctx context.Context, tx *sql.Tx, t *table, s store.Scope, si
 	w, wargs := scopeWhere(t, s)
 	where := " WHERE " + quote(t.name) + "." + quote(t.pk) + " = ? AND " + w
 	wargs = append([]any{sid}, wargs...)
-	current, err := currentHooks(ctx, tx, t, where, wargs)
+	current, err := currentHooks(ctx, tx, t, where+d.dialect.forUpdate(), wargs)
 	if err != nil {
 		return err
 	}
@@ -416,7 +419,7 @@ func (r *repo[T]) Delete(ctx context.Context, sid string) error {
 		w, args := scopeWhere(r.t, r.s)
 		where := " WHERE " + quote(r.t.name) + "." + quote(r.t.pk) + " = ? AND " + w
 		args = append([]any{sid}, args...)
-		current, err := currentHooks(ctx, tx, r.t, where, args)
+		current, err := currentHooks(ctx, tx, r.t, where+r.d.dialect.forUpdate(), args)
 		if err != nil {
 			return err
 		}
@@ -438,7 +441,9 @@ func (r *repo[T]) Delete(ctx context.Context, sid string) error {
 }
 
 // currentHooks reads the hook columns of the one row matching where, or
-// ErrNotFound when no visible row matches.
+// ErrNotFound when no visible row matches. Update and Delete call it with
+// FOR UPDATE (on MySQL), so that the row cannot vanish between this check and
+// their statement; on SQLite the transaction already holds the write lock.
 func currentHooks(ctx context.Context, q queryer, t *table, where string, args []any) (map[string]string, error) {
 	cols := []string{quote(t.name) + "." + quote(t.pk)}
 	for _, hf := range t.m.hooks {

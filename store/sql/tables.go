@@ -56,6 +56,10 @@ type table struct {
 
 	// readOnly columns cannot be patched (besides pk and created_at, always).
 	readOnly map[string]bool
+	// patchMin is, per column, the narrowest scope that may patch it when it
+	// is narrower than updateMin allows (an account may edit itself, but not
+	// switch itself back on after its service provider switched it off).
+	patchMin map[string]store.ScopeKind
 }
 
 // schema is every table, built once by Open.
@@ -76,7 +80,7 @@ func newTable[T any](name, pk string, own ownership) (*table, error) {
 	return &table{
 		name: name, pk: pk, m: m, own: own,
 		createMin: store.ScopeAccount, updateMin: store.ScopeAccount, deleteMin: store.ScopeAccount,
-		readOnly: map[string]bool{},
+		readOnly: map[string]bool{}, patchMin: map[string]store.ScopeKind{},
 	}, nil
 }
 
@@ -117,6 +121,7 @@ func newSchema() (*schema, error) {
 	s.serviceProviders.refs = []ref{{"lcr_sid", s.lcr}}
 
 	s.accounts.createMin, s.accounts.deleteMin = store.ScopeServiceProvider, store.ScopeServiceProvider
+	s.accounts.patchMin["is_active"] = store.ScopeServiceProvider
 	s.accounts.refs = []ref{{"service_provider_sid", sp},
 		{"device_calling_application_sid", s.applications}, {"lcr_sid", s.lcr}}
 

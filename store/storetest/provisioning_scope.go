@@ -173,6 +173,12 @@ func testScopedCreate(t *testing.T, p store.Provisioning) {
 		require.NoError(t, err)
 		require.Equal(t, a1.account, c.AccountSID)
 	})
+	t.Run("account edits itself", func(t *testing.T) {
+		require.NoError(t, p.Accounts(a1.scope()).Update(ctx, a1.account, store.Patch{"record_all_calls": true}))
+		got, err := p.Accounts(a1.scope()).Get(ctx, a1.account)
+		require.NoError(t, err)
+		require.True(t, got.RecordAllCalls)
+	})
 	t.Run("service provider creates for itself", func(t *testing.T) {
 		rec := store.VoipCarrier{Name: unique("c"), ServiceProviderSID: spB}
 		_, err := p.VoipCarriers(store.ForServiceProvider(spA)).Create(ctx, &rec)
@@ -215,6 +221,10 @@ func testScopedCreate(t *testing.T, p store.Provisioning) {
 		{"account sets its own limits", store.ErrForbidden, func() error {
 			_, err := p.AccountLimits(a1.scope()).Create(ctx, &store.AccountLimit{AccountSID: a1.account, Category: store.LimitDevice, Quantity: 1000})
 			return err
+		}},
+		{"account switches itself back on", store.ErrForbidden, func() error {
+			require.NoError(t, p.Accounts(store.ForServiceProvider(spA)).Update(ctx, a2.account, store.Patch{"is_active": false}))
+			return p.Accounts(a2.scope()).Update(ctx, a2.account, store.Patch{"is_active": true})
 		}},
 		{"account deletes itself", store.ErrForbidden, func() error {
 			return p.Accounts(a1.scope()).Delete(ctx, a1.account)
