@@ -29,8 +29,10 @@ func (d *DB) WriteCDRs(ctx context.Context, cdrs []store.CDR) error {
 		return nil
 	}
 	for i := range cdrs {
-		if cdrs[i].CallSID == "" || cdrs[i].AccountSID == "" {
-			return fmt.Errorf("store/sql: write cdrs: record %d: call_sid and account_sid are required: %w", i, store.ErrInvalid)
+		c := &cdrs[i]
+		if c.CallSID == "" || c.AccountSID == "" || c.AttemptedAt.IsZero() || c.TerminatedAt.IsZero() {
+			return fmt.Errorf("store/sql: write cdrs: record %d (%s): call_sid, account_sid, attempted_at and terminated_at are required: %w",
+				i, c.CallSID, store.ErrInvalid)
 		}
 	}
 	if err := writeBatch(ctx, d, d.schema.cdrs, cdrs); err != nil {

@@ -174,6 +174,14 @@ func (d *DB) openMySQL(cfg Config) error {
 	mc.ParseTime = true
 	mc.Loc = time.UTC
 	mc.Collation = "utf8mb4_bin"
+	// Strict mode whatever the server's default: a value too long for its
+	// column is an error (store.ErrInvalid), never silently truncated.
+	if mc.Params == nil {
+		mc.Params = map[string]string{}
+	}
+	if _, ok := mc.Params["sql_mode"]; !ok {
+		mc.Params["sql_mode"] = "'TRADITIONAL'"
+	}
 	// Interpolating arguments client-side saves a prepare round trip per
 	// statement; it is safe with utf8mb4 (the driver refuses it for the
 	// multibyte charsets where it would not be).

@@ -118,6 +118,11 @@ const (
 	mysqlReadOnlyTx        = 1792 // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
 	mysqlDeadlockRollback  = 1213 // ER_LOCK_DEADLOCK
 	mysqlOptionPreventsRun = 1290 // ER_OPTION_PREVENTS_STATEMENT (read-only server)
+	mysqlBadNull           = 1048 // ER_BAD_NULL_ERROR
+	mysqlOutOfRange        = 1264 // ER_WARN_DATA_OUT_OF_RANGE
+	mysqlTruncatedValue    = 1292 // ER_TRUNCATED_WRONG_VALUE (a bad date)
+	mysqlIncorrectValue    = 1366 // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD
+	mysqlDataTooLong       = 1406 // ER_DATA_TOO_LONG
 )
 
 func (mysqlDialect) classify(err error, op opKind) error {
@@ -138,6 +143,8 @@ func (mysqlDialect) classify(err error, op opKind) error {
 			return store.ErrInUse
 		}
 		return store.ErrNotFound
+	case mysqlBadNull, mysqlOutOfRange, mysqlTruncatedValue, mysqlIncorrectValue, mysqlDataTooLong:
+		return store.ErrInvalid
 	case mysqlLockWaitTimeout, mysqlTooManyConns, mysqlServerShutdown, mysqlAccessDenied,
 		mysqlUnknownDatabase, mysqlQueryInterrupted, mysqlReadOnlyTx, mysqlDeadlockRollback,
 		mysqlOptionPreventsRun:

@@ -288,3 +288,12 @@ func Example() {
 		fmt.Println(err)
 	}
 }
+
+// TestMySQLStrict: MySQL runs in strict mode whatever the server's default, so
+// a value too long for its column is store.ErrInvalid, not truncated.
+func TestMySQLStrict(t *testing.T) {
+	ctx := t.Context()
+	db := openMigrated(t, mysqlConfig(t))
+	_, err := db.ServiceProviders(store.Admin()).Create(ctx, &store.ServiceProvider{Name: strings.Repeat("x", 65)})
+	require.ErrorIs(t, err, store.ErrInvalid)
+}
