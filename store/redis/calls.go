@@ -20,6 +20,7 @@ import (
 // EXPIRE NX gives a new hash store.CallTTL (and leaves an existing hash's TTL,
 // 12 h or the 1 h of an ended call, alone), and ZADD NX indexes the key in
 // active-call-sids scored by the time of entry. EXPIRE NX needs Redis ≥ 7.0.
+// On a cluster see [Store.callPipeline].
 func (s *Store) PutCall(ctx context.Context, accountSID, callSID string, fields map[string]string) error {
 	if err := s.begin(ctx, "put call"); err != nil {
 		return err
@@ -32,7 +33,7 @@ func (s *Store) PutCall(ctx context.Context, accountSID, callSID string, fields 
 	for k, v := range fields {
 		args = append(args, k, v)
 	}
-	pipe := s.client.TxPipeline()
+	pipe := s.callPipeline()
 	pipe.HSet(ctx, key, args...)
 	pipe.ExpireNX(ctx, key, store.CallTTL)
 	pipe.ZAddNX(ctx, store.ActiveCallSIDsKey, redis.Z{Score: float64(s.now().UnixMilli()), Member: key})
@@ -72,17 +73,32 @@ func (s *Store) GetCall(ctx context.Context, accountSID, callSID string) (map[st
 	return h, nil
 }
 
-// DeleteCall removes the hash and its active-call-sids member in one MULTI.
+// DeleteCall removes the hash and its active-call-sids member in one round
+// trip (see [Store.callPipeline]).
 func (s *Store) DeleteCall(ctx context.Context, accountSID, callSID string) error {
 	if err := s.begin(ctx, "delete call"); err != nil {
 		return err
 	}
 	key := store.CallKey(accountSID, callSID)
-	pipe := s.client.TxPipeline()
+	pipe := s.callPipeline()
 	pipe.Del(ctx, key)
 	pipe.ZRem(ctx, store.ActiveCallSIDsKey, key)
 	_, err := pipe.Exec(ctx)
 	return wrap("delete call", err)
+}
+
+// callPipeline batches a write to a call's hash and to active-call-sids: a
+// MULTI on a single server. On a cluster the two keys live in different hash
+// slots (the layout has no hash tags, so that jambonz's tools find them), and
+// MULTI cannot span slots: there it is a plain pipeline, one round trip per
+// node and not atomic. The worst a crash between the two can leave is a hash
+// missing from the index (PutCall adds it back on the next write) or an index
+// member without a hash (PurgeCalls removes it).
+func (s *Store) callPipeline() redis.Pipeliner {
+	if _, ok := s.client.(*redis.ClusterClient); ok {
+		return s.client.Pipeline()
+	}
+	return s.client.TxPipeline()
 }
 
 // indexed is a member of active-call-sids.

@@ -12,11 +12,23 @@ import (
 )
 
 // Publish sends payload to the channel's subscribers on every node (PUBLISH).
+// On a cluster, where a PUBLISH on any node reaches subscribers on all of
+// them over the cluster bus, it always publishes on the master of the
+// channel's hash slot, so that one channel's messages arrive in the order they
+// were sent.
 func (s *Store) Publish(ctx context.Context, channel string, payload []byte) error {
 	if err := s.begin(ctx, "publish"); err != nil {
 		return err
 	}
-	return wrap("publish", s.client.Publish(ctx, channel, payload).Err())
+	var c redis.Cmdable = s.client
+	if cc, ok := s.client.(*redis.ClusterClient); ok {
+		node, err := cc.MasterForKey(ctx, channel)
+		if err != nil {
+			return wrap("publish", err)
+		}
+		c = node
+	}
+	return wrap("publish", c.Publish(ctx, channel, payload).Err())
 }
 
 // Subscribe subscribes to channels (SUBSCRIBE) on a connection of its own and
