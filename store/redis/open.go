@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -61,7 +62,9 @@ const (
 // options sentinel_username and sentinel_password authenticate to the
 // sentinels; db=N may also be given as an option. A cluster has no db. The
 // options are go-redis's, in snake case (dial_timeout=3s, pool_size=50,
-// read_timeout=1s, ...); an unknown option is an error.
+// read_timeout=1s, ...); an unknown option is an error. Unless the URL sets
+// pipeline_pool_size, the pool for MULTI and pipelines is as large as the
+// command pool (go-redis would use 10).
 //
 // Example: redis-sentinel://:s3cret@10.0.0.1:26379,10.0.0.2:26379/mymaster?db=0
 func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
@@ -89,7 +92,30 @@ type target struct {
 	cluster  *redis.ClusterOptions
 }
 
+// pipelinePool sizes go-redis's separate pool for pipelines and MULTI, unless
+// the URL did (pipeline_pool_size): as large as the command pool (by default
+// 10 per CPU) instead of go-redis's 10, because every call-hash write is a
+// MULTI. With 10, concurrent PutCalls queue for a connection and the
+// parallel benchmark (bench/livestate) halves.
+func pipelinePool(pipelinePoolSize, poolSize int) int {
+	if pipelinePoolSize != 0 {
+		return pipelinePoolSize
+	}
+	if poolSize > 0 {
+		return poolSize
+	}
+	return 10 * runtime.GOMAXPROCS(0)
+}
+
 func (t target) apply(c config) {
+	switch {
+	case t.simple != nil:
+		t.simple.PipelinePoolSize = pipelinePool(t.simple.PipelinePoolSize, t.simple.PoolSize)
+	case t.failover != nil:
+		t.failover.PipelinePoolSize = pipelinePool(t.failover.PipelinePoolSize, t.failover.PoolSize)
+	case t.cluster != nil:
+		t.cluster.PipelinePoolSize = pipelinePool(t.cluster.PipelinePoolSize, t.cluster.PoolSize)
+	}
 	switch {
 	case t.simple != nil:
 		if c.tls != nil {

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
@@ -109,5 +110,34 @@ func TestParseURLKeepsPasswordsOut(t *testing.T) {
 		require.NotContains(t, err.Error(), "hunter2")
 		var invalid = errors.Is(err, store.ErrInvalid)
 		require.True(t, invalid)
+	}
+}
+
+func TestPipelinePoolSize(t *testing.T) {
+	cases := []struct {
+		name string
+		url  string
+		want int
+	}{
+		{"default follows the command pool", "redis://127.0.0.1:6379/0", 10 * runtime.GOMAXPROCS(0)},
+		{"pool_size", "redis://127.0.0.1:6379/0?pool_size=64", 64},
+		{"set in the url", "redis://127.0.0.1:6379/0?pool_size=64&pipeline_pool_size=8", 8},
+		{"sentinel", "redis-sentinel://s1/m?pool_size=30", 30},
+		{"cluster", "redis-cluster://c1,c2?pool_size=20", 20},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tg, err := parseURL(tc.url)
+			require.NoError(t, err)
+			tg.apply(config{})
+			switch {
+			case tg.simple != nil:
+				require.Equal(t, tc.want, tg.simple.PipelinePoolSize)
+			case tg.failover != nil:
+				require.Equal(t, tc.want, tg.failover.PipelinePoolSize)
+			case tg.cluster != nil:
+				require.Equal(t, tc.want, tg.cluster.PipelinePoolSize)
+			}
+		})
 	}
 }
