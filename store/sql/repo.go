@@ -138,8 +138,11 @@ func (d *DB) insert(ctx context.Context, tx *sql.Tx, t *table, s store.Scope, v 
 
 // claim sets the owner columns of a new row from the scope: an account
 // creates for itself; a service provider for itself or for one of its
-// accounts; a row owned by an account carries that account's service
-// provider too, so that APIKey.Scope and SP listings see it.
+// accounts. A row of an ownEither table has exactly one owner, as in jambonz:
+// when it belongs to an account its service_provider_sid is NULL, except on
+// tables that carry the account's service provider (api_keys, whose
+// APIKey.Scope needs it). The refs checks that follow prove the named account
+// or parent visible in the scope.
 func (d *DB) claim(ctx context.Context, tx *sql.Tx, t *table, s store.Scope, v reflect.Value) error {
 	acctF, spF := t.m.byCol["account_sid"], t.m.byCol["service_provider_sid"]
 	switch t.own {
@@ -150,15 +153,19 @@ func (d *DB) claim(ctx context.Context, tx *sql.Tx, t *table, s store.Scope, v r
 		if spF.str(v) == "" {
 			return fmt.Errorf("service_provider_sid is required: %w", store.ErrInvalid)
 		}
-	case ownAccount, ownEither:
+	case ownAccount:
+		if s.Kind == store.ScopeAccount {
+			acctF.setStr(v, s.AccountSID)
+		}
+		if acctF.str(v) == "" {
+			return fmt.Errorf("account_sid is required: %w", store.ErrInvalid)
+		}
+	case ownEither:
 		if s.Kind == store.ScopeAccount {
 			acctF.setStr(v, s.AccountSID)
 		}
 		acct := acctF.str(v)
 		if acct == "" {
-			if t.own == ownAccount {
-				return fmt.Errorf("account_sid is required: %w", store.ErrInvalid)
-			}
 			if s.Kind == store.ScopeServiceProvider {
 				spF.setStr(v, s.ServiceProviderSID)
 			}
@@ -167,8 +174,9 @@ func (d *DB) claim(ctx context.Context, tx *sql.Tx, t *table, s store.Scope, v r
 			}
 			return nil
 		}
-		if spF == nil {
-			return nil // the ref check on account_sid proves it visible
+		if !t.carrySP {
+			spF.setStr(v, "")
+			return nil
 		}
 		w, args := scopeWhere(d.schema.accounts, s)
 		var sp string

@@ -47,6 +47,9 @@ type table struct {
 	// ownerOptional: an ownEither row may have neither owner when an admin
 	// creates it (admin API keys).
 	ownerOptional bool
+	// carrySP: an ownEither row owned by an account also records the
+	// account's service provider (api_keys); elsewhere it is NULL.
+	carrySP bool
 
 	refs []ref
 
@@ -142,6 +145,7 @@ func newSchema() (*schema, error) {
 	s.clients.refs = []ref{{"account_sid", acct}}
 	s.apiKeys.refs = []ref{{"account_sid", acct}, {"service_provider_sid", sp}}
 	s.apiKeys.ownerOptional = true
+	s.apiKeys.carrySP = true
 	s.apiKeys.readOnly["token_hash"] = true
 	s.apiKeys.readOnly["last_used"] = true
 	s.speechCredentials.refs = []ref{{"account_sid", acct}, {"service_provider_sid", sp}}

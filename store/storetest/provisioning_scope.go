@@ -167,11 +167,21 @@ func testScopedCreate(t *testing.T, p store.Provisioning) {
 		got, err := p.Applications(store.Admin()).Get(ctx, sid)
 		require.NoError(t, err)
 		require.Equal(t, a1.account, got.AccountSID)
-		require.Equal(t, spA, got.ServiceProviderSID)
+		require.Empty(t, got.ServiceProviderSID, "the row has one owner: the account")
 		c := store.Client{Username: unique("c"), AccountSID: b1.account}
 		_, err = p.Clients(a1.scope()).Create(ctx, &c)
 		require.NoError(t, err)
 		require.Equal(t, a1.account, c.AccountSID)
+	})
+	t.Run("one owner: a row cannot belong to an account and another SP", func(t *testing.T) {
+		rec := store.PhoneNumber{Number: unique("1888"), AccountSID: a1.account, ServiceProviderSID: spB}
+		sid, err := p.PhoneNumbers(store.Admin()).Create(ctx, &rec)
+		require.NoError(t, err)
+		require.Empty(t, rec.ServiceProviderSID)
+		_, err = p.PhoneNumbers(store.ForServiceProvider(spB)).Get(ctx, sid)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		_, err = p.PhoneNumbers(store.ForServiceProvider(spA)).Get(ctx, sid)
+		require.NoError(t, err)
 	})
 	t.Run("account edits itself", func(t *testing.T) {
 		require.NoError(t, p.Accounts(a1.scope()).Update(ctx, a1.account, store.Patch{"record_all_calls": true}))
