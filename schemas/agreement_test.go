@@ -28,6 +28,9 @@ var deliberateDifferences = []struct {
 	{"bad/too_many_verbs.json", false, "voxrun limits a document to 1,000 verbs (issue 6); jambonz has no limit"},
 	{"bad/too_deep.json", false, "voxrun limits nesting inside a verb to 8 levels (issue 6); jambonz has no limit"},
 	{"bad/string_too_long.json", false, "voxrun limits strings to 64 KiB (issue 6); jambonz has no limit"},
+	{"bad/hook_password_boolean.json", false, "voxrun types a hook object's username and password as strings (or numbers, which jambonz apps write for numeric passwords); jambonz's schema does not name them, so any value passes"},
+	{"bad/llm_tools_too_deep.json", false, "the depth limit of 8 (issue 6) also rejects deep LLM tool definitions, which jambonz accepts (its own gptlive_s2s example is one); Limits.MaxDepth can raise it"},
+	{"good/gladia_options.json", true, "jambonz's gladiaOptions schema is closed without naming any option, so it rejects every option its description points to; voxrun passes them to Gladia"},
 	{"good/confirm_hook_string.json", true, "jambonz's target.confirmHook is oneOf [uri string, actionHook], and actionHook is itself a string or an object, so a string matches twice and fails oneOf; its documentation says confirmHook is a URL, so voxrun accepts one"},
 }
 
