@@ -39,7 +39,8 @@ type MigrationStatus struct {
 	Driver string
 	// Current is the newest applied migration (0 on an empty database) and
 	// Latest the newest embedded one: Current < Latest means `voxrun migrate
-	// up` has work to do.
+	// up` has work to do; Current > Latest means the database was migrated by
+	// a newer voxrun, and Migrate refuses it (ErrSchemaTooNew).
 	Current, Latest int64
 	Migrations      []Migration
 	// Tables is the version of every table (empty before the first migration).
@@ -81,6 +82,14 @@ func (d *DB) MigrateTo(ctx context.Context, version int64) (_ []int64, err error
 		return nil, err
 	}
 	defer func() { err = errors.Join(err, unlock()) }()
+	current, latest, err := p.GetVersions(ctx)
+	if err != nil {
+		return nil, d.wrap("migrate", opRead, err)
+	}
+	if current > latest {
+		return nil, fmt.Errorf("store/sql: migrate: the database is at schema version %d, this binary knows up to %d: %w",
+			current, latest, ErrSchemaTooNew)
+	}
 	var res []*goose.MigrationResult
 	if version == 0 {
 		res, err = p.Up(ctx)
@@ -121,10 +130,12 @@ func (d *DB) MigrationStatus(ctx context.Context) (_ MigrationStatus, err error)
 		mig := Migration{Version: m.Source.Version, Name: path.Base(m.Source.Path)}
 		if m.State == goose.StateApplied {
 			mig.AppliedAt = m.AppliedAt.UTC()
-			st.Current = max(st.Current, mig.Version)
 		}
 		st.Latest = max(st.Latest, mig.Version)
 		st.Migrations = append(st.Migrations, mig)
+	}
+	if st.Current, err = p.GetDBVersion(ctx); err != nil {
+		return st, d.wrap("migration status", opRead, err)
 	}
 	if st.Current > 0 {
 		if st.Tables, err = d.TableVersions(ctx); err != nil {

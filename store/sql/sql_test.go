@@ -166,6 +166,29 @@ func TestUpgrade(t *testing.T) {
 	}
 }
 
+// TestSchemaTooNew: a database migrated by a newer voxrun is refused, not
+// silently used.
+func TestSchemaTooNew(t *testing.T) {
+	for _, d := range drivers {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			db := open(t, d.config(t))
+			_, err := db.Migrate(ctx)
+			require.NoError(t, err)
+			_, err = db.SQL().ExecContext(ctx, "INSERT INTO `goose_db_version` (`version_id`, `is_applied`) VALUES (99, 1)")
+			require.NoError(t, err)
+			_, err = db.Migrate(ctx)
+			require.ErrorIs(t, err, sqlstore.ErrSchemaTooNew)
+			require.Contains(t, err.Error(), "99")
+			st, err := db.MigrationStatus(ctx)
+			require.NoError(t, err)
+			require.Equal(t, int64(99), st.Current)
+			require.Equal(t, int64(2), st.Latest)
+		})
+	}
+}
+
 // TestConcurrentMigrate starts several migrations of one database at once,
 // as nodes starting together do: all succeed and the schema is applied once.
 func TestConcurrentMigrate(t *testing.T) {
