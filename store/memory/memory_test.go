@@ -167,3 +167,31 @@ func TestClosedStore(t *testing.T) {
 	_, err := s.Subscribe(ctx, "ch")
 	require.ErrorIs(t, err, memory.ErrClosed)
 }
+
+// TestCloseWhileSubscribing races Subscribe against Close: every subscription
+// either fails with ErrClosed or ends with the store, and goleak (TestMain)
+// proves that no goroutine outlives Close.
+func TestCloseWhileSubscribing(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New()
+	const n = 50
+	var (
+		wg   sync.WaitGroup
+		subs = make([]store.Subscription, n)
+		errs = make([]error, n)
+	)
+	for i := range n {
+		wg.Go(func() { subs[i], errs[i] = s.Subscribe(ctx, "ch") })
+	}
+	require.NoError(t, s.Close())
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			require.ErrorIs(t, errs[i], memory.ErrClosed)
+			continue
+		}
+		require.NoError(t, subs[i].Close())
+		_, ok := <-subs[i].Messages()
+		require.False(t, ok)
+	}
+}

@@ -43,9 +43,14 @@ func (s *Store) Subscribe(ctx context.Context, channels ...string) (store.Subscr
 		wake:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
 	}
+	// Start the goroutine before the store can see the subscription, so that
+	// a concurrent Store.Close always has it to join.
+	sub.wg.Go(sub.run)
 	s.mu.Lock()
 	if s.closed.Load() { // Close ran between begin and here
 		s.mu.Unlock()
+		close(sub.done)
+		sub.wg.Wait()
 		return nil, fmt.Errorf("store/memory: subscribe: %w", ErrClosed)
 	}
 	for _, ch := range channels {
@@ -55,7 +60,6 @@ func (s *Store) Subscribe(ctx context.Context, channels ...string) (store.Subscr
 		s.subs[ch][sub] = struct{}{}
 	}
 	s.mu.Unlock()
-	sub.wg.Go(sub.run)
 	return sub, nil
 }
 

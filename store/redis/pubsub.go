@@ -84,16 +84,20 @@ func (s *Store) Subscribe(ctx context.Context, channels ...string) (store.Subscr
 	}
 
 	sub := &subscription{s: s, ps: ps, out: make(chan store.Message), done: make(chan struct{})}
+	in := ps.Channel() // go-redis's reader, with health-check pings; ps.Close ends it
+	// Start the goroutine before the store can see the subscription, so that
+	// a concurrent Store.Close always has it to join.
+	sub.wg.Go(func() { sub.run(r.early, in) })
 	s.mu.Lock()
-	if s.closed.Load() {
+	if s.closed.Load() { // Close ran since begin
 		s.mu.Unlock()
+		close(sub.done)
 		_ = ps.Close()
+		sub.wg.Wait()
 		return nil, fmt.Errorf("store/redis: subscribe: %w", ErrClosed)
 	}
 	s.subs[sub] = struct{}{}
 	s.mu.Unlock()
-	in := ps.Channel() // go-redis's reader, with health-check pings; ps.Close ends it
-	sub.wg.Go(func() { sub.run(r.early, in) })
 	return sub, nil
 }
 

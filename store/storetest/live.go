@@ -57,6 +57,25 @@ func RunLive(t *testing.T, newStore func(t *testing.T) store.Live) {
 	t.Run("WallClockExpiry", func(t *testing.T) { testWallClockExpiry(t, newStore) })
 	t.Run("ContextCancelled", func(t *testing.T) { testContextCancelled(t, newStore) })
 	t.Run("PingClose", func(t *testing.T) { testPingClose(t, newStore) })
+	t.Run("Inspector", func(t *testing.T) { testInspector(t, newStore) })
+}
+
+// testInspector checks the test hooks themselves, which the rest relies on.
+func testInspector(t *testing.T, newStore func(t *testing.T) store.Live) {
+	ctx := context.Background()
+	s := newStore(t)
+	in := inspector(t, s)
+	_, err := in.KeyTTL(ctx, "missing")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, in.ExpireKey(ctx, "missing", time.Minute), store.ErrNotFound)
+	require.ErrorIs(t, in.ExpireKey(ctx, "missing", 0), store.ErrNotFound)
+
+	require.NoError(t, s.SetValue(ctx, "k", []byte("v"), 0))
+	require.NoError(t, in.ExpireKey(ctx, "k", 2*time.Hour))
+	requireTTL(t, in, "k", 2*time.Hour)
+	require.NoError(t, in.ExpireKey(ctx, "k", 0))
+	_, err = s.GetValue(ctx, "k")
+	require.ErrorIs(t, err, store.ErrNotFound)
 }
 
 // inspector returns s as an Inspector, or skips the test.
