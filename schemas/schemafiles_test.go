@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"path"
 	"strings"
@@ -94,4 +95,47 @@ func TestEveryVerbHasASchema(t *testing.T) {
 		require.NoError(t, json.Unmarshal(b, &s), file)
 		require.Equal(t, verb, s["title"], "the title of %s names its verb", file)
 	}
+}
+
+// TestOneOfBranchesAreDisjoint guards an assumption of Load: closing object
+// schemas only ever removes documents, which fails if a oneOf had two object
+// branches (a value matching both fails oneOf when open, and could match only
+// one, and pass, when closed).
+func TestOneOfBranchesAreDisjoint(t *testing.T) {
+	err := fs.WalkDir(files, "json", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := files.ReadFile(p)
+		require.NoError(t, err)
+		var s any
+		require.NoError(t, json.Unmarshal(b, &s))
+		var walk func(x any, at string)
+		walk = func(x any, at string) {
+			switch t2 := x.(type) {
+			case map[string]any:
+				if branches, ok := t2["oneOf"].([]any); ok {
+					objects := 0
+					for _, br := range branches {
+						m, _ := br.(map[string]any)
+						_, isRef := m["$ref"]
+						if m["type"] == "object" || isRef {
+							objects++
+						}
+					}
+					require.LessOrEqual(t, objects, 1, "%s%s: a oneOf with more than one object branch", p, at)
+				}
+				for k, c := range t2 {
+					walk(c, at+"/"+k)
+				}
+			case []any:
+				for i, c := range t2 {
+					walk(c, fmt.Sprintf("%s/%d", at, i))
+				}
+			}
+		}
+		walk(s, "")
+		return nil
+	})
+	require.NoError(t, err)
 }

@@ -220,7 +220,8 @@ func deepCopy(v any) any {
 }
 
 // ValidateApp validates a verb document. It returns the unknown attributes as
-// warnings (in document order) and, when the document must not run, a
+// warnings (verb by verb, sorted by path within a verb) and, when the
+// document must not run, a
 // [*DocumentError] naming the first problem. In strict mode the first unknown
 // attribute is that error.
 func (v *Validator) ValidateApp(doc []byte, opts Options) ([]Issue, error) {
@@ -244,8 +245,9 @@ func (v *Validator) Load(doc []byte, opts Options) (Plan, []Issue, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		// The closed schemas accept a subset of what the open ones accept, so
-		// a document without unknown attributes needs one pass.
+		// The closed schemas accept a subset of what the open ones accept (a
+		// oneOf never has two object branches: TestOneOfBranchesAreDisjoint),
+		// so a verb without unknown attributes needs one pass.
 		var unknown []Issue
 		if serr := v.strict[it.verb].Validate(it.attrs); serr != nil {
 			if err := v.checkAttrs(it); err != nil {
