@@ -15,9 +15,11 @@ import (
 func hookFiles() map[string]string {
 	return map[string]string{
 		"call":        "call.json",
+		"call-info":   "call-info.json",
 		"call-status": "call-status.json",
-		"gather":      "gather.json",
 		"dial":        "dial.json",
+		"dial-dtmf":   "dial-dtmf.json",
+		"gather":      "gather.json",
 		"play":        "play.json",
 	}
 }
@@ -47,8 +49,8 @@ func (v *Validator) Hooks() []string {
 }
 
 // ValidateHook checks a hook payload that voxrun is about to send (or has
-// sent) against the schema of its kind ("call", "call-status", "gather",
-// "dial", "play"). Fields the schema does not name are allowed: payloads
+// sent) against the schema of its kind (see [Validator.Hooks]: "call",
+// "call-status", "gather", "dial", ...). Fields the schema does not name are allowed: payloads
 // carry customerData, sip and env_vars untouched. The error names the JSON
 // path of the first problem.
 func (v *Validator) ValidateHook(kind string, payload []byte) error {

@@ -88,9 +88,11 @@ func TestValidateHookErrors(t *testing.T) {
 // schema of @jambonz/schema that describes the same payload.
 var jambonzCallback = map[string]string{
 	"call":        "session-new",
+	"call-info":   "base",
 	"call-status": "call-status",
-	"gather":      "gather",
 	"dial":        "dial",
+	"dial-dtmf":   "dial-dtmf",
+	"gather":      "gather",
 	"play":        "play",
 }
 
