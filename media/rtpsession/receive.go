@@ -32,6 +32,13 @@ func (s *Session) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 		s.malformed++
 		return
 	}
+	pt := s.pkt.PayloadType
+	if pt != s.pt && (s.tePT == 0 || pt != s.tePT) {
+		// A payload type that was not negotiated; checked before latching so
+		// that junk cannot claim the leg.
+		s.malformed++
+		return
+	}
 	switch {
 	case !s.latched.IsValid():
 		s.latchLocked(from)
@@ -41,11 +48,6 @@ func (s *Session) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 			return
 		}
 		s.latchLocked(from)
-	}
-	pt := s.pkt.PayloadType
-	if pt != s.pt && (s.tePT == 0 || pt != s.tePT) {
-		s.malformed++ // a payload type that was not negotiated
-		return
 	}
 	seq := s.pkt.SequenceNumber
 	if !s.stats.init || s.pkt.SSRC != s.stats.ssrc {
