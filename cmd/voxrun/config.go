@@ -36,6 +36,8 @@ type Config struct {
 	NodeName      string        `key:"node_name" help:"this node's name in live state (empty: the host name)"`
 	DrainTimeout  time.Duration `key:"drain_timeout" help:"how long SIGTERM waits for calls to end before closing"`
 	AutoMigrate   bool          `key:"auto_migrate" help:"apply database migrations when serve starts"`
+	HookAllow     string        `key:"hook_allow" help:"comma-separated CIDRs and host names that webhooks, audio URLs and JS fetch may reach although private or loopback; empty: loopback on embedded defaults, nothing otherwise"`
+	HookTimeout   time.Duration `key:"hook_timeout" help:"how long one webhook attempt may take, from connecting to the last byte"`
 }
 
 // DefaultConfig is the configuration of a fresh laptop.
@@ -49,6 +51,7 @@ func DefaultConfig() Config {
 		LogLevel:     "info",
 		DrainTimeout: 30 * time.Second,
 		AutoMigrate:  true,
+		HookTimeout:  10 * time.Second,
 	}
 }
 
@@ -210,8 +213,30 @@ func (c Config) validate() error {
 	if c.DataDir == "" {
 		return errors.New("data_dir: must not be empty")
 	}
+	if c.HookTimeout <= 0 {
+		return errors.New("hook_timeout: must be positive")
+	}
 	if c.DrainTimeout < 0 {
 		return errors.New("drain_timeout: must not be negative")
+	}
+	return nil
+}
+
+// HookAllowList is the SSRF guard's allow-list: hook_allow when set, else
+// loopback on embedded defaults (one developer's laptop, where a webhook app
+// on localhost must work out of the box) and nothing on a shared site.
+func (c Config) HookAllowList() []string {
+	if c.HookAllow != "" {
+		var out []string
+		for _, a := range strings.Split(c.HookAllow, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	if c.Embedded() {
+		return []string{"127.0.0.0/8", "::1/128"}
 	}
 	return nil
 }

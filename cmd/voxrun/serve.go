@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/voxrun/voxrun/api"
+	"github.com/voxrun/voxrun/runtime"
+	"github.com/voxrun/voxrun/store/spool"
 )
 
 const serveAbout = `Serve SIP (UDP and TCP), media, the REST API, the console, /healthz,
@@ -76,9 +78,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	return n.drain(ctx, cfg, log)
 }
 
-// node is one running voxrun: its stores and servers.
+// node is one running voxrun: its stores, calls and servers.
 type node struct {
 	stores   *stores
+	records  *spool.Writer
+	calls    *runtime.Manager
 	http     *api.Server
 	httpAddr net.Addr
 	httpErr  chan error
@@ -111,8 +115,20 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildInfo(),
 	)
+	records, err := spool.New(st.prov, spool.Options{Dir: filepath.Join(cfg.DataDir, "spool"), Logger: log, Metrics: reg})
+	if err != nil {
+		st.close(log)
+		return nil, err
+	}
+	calls, err := newCalls(cfg, st, records, reg, log)
+	if err != nil {
+		records.Close()
+		st.close(log)
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
+		records.Close()
 		st.close(log)
 		return nil, fmt.Errorf("http listen %s: %w", cfg.HTTPAddr, err)
 	}
@@ -124,7 +140,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 			{Name: "live_state", Ping: st.live.Ping},
 		},
 	})
-	n := &node{stores: st, http: srv, httpAddr: ln.Addr(), httpErr: make(chan error, 1)}
+	n := &node{stores: st, records: records, calls: calls, http: srv, httpAddr: ln.Addr(), httpErr: make(chan error, 1)}
 	go func() { n.httpErr <- srv.Serve(ln) }()
 	return n, nil
 }
@@ -134,8 +150,12 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 // stores so that pending CDRs are flushed last.
 func (n *node) drain(ctx context.Context, cfg Config, log *slog.Logger) error {
 	n.http.SetDraining()
-	// Calls get cfg.DrainTimeout to finish once SIP and the runtime are wired in;
-	// with no calls running there is nothing to wait for.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.DrainTimeout)
+	if active := n.calls.Active(); active > 0 {
+		log.Info("waiting for calls to end", "active", active)
+	}
+	n.calls.Drain(dctx)
+	cancel()
 	n.close(ctx, log)
 	log.Info("stopped")
 	return nil
@@ -146,6 +166,10 @@ func (n *node) close(ctx context.Context, log *slog.Logger) {
 	defer cancel()
 	if err := n.http.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("http shutdown", "err", err)
+	}
+	// Queued CDRs and alerts go to the database (or the spool) before it closes.
+	if err := n.records.Close(); err != nil {
+		log.Warn("closing the record writer", "err", err)
 	}
 	n.stores.close(log)
 }

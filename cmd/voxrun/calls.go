@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/voxrun/voxrun/apps"
+	"github.com/voxrun/voxrun/apps/webhook"
+	"github.com/voxrun/voxrun/runtime"
+	"github.com/voxrun/voxrun/schemas"
+	"github.com/voxrun/voxrun/store"
+	"github.com/voxrun/voxrun/verbs"
+	"github.com/voxrun/voxrun/verbs/builtin"
+)
+
+// newCalls builds the runtime: the verb registry, the guarded webhook client
+// and the call manager.
+func newCalls(cfg Config, st *stores, records runtime.Records, reg prometheus.Registerer, log *slog.Logger) (*runtime.Manager, error) {
+	validator, err := schemas.NewValidator()
+	if err != nil {
+		return nil, fmt.Errorf("verb schemas: %w", err)
+	}
+	registry := verbs.NewRegistry(validator)
+	builtin.Register(registry)
+
+	allow := cfg.HookAllowList()
+	guard, err := webhook.NewGuard(allow, webhook.DefaultConnectTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("hook_allow: %w", err)
+	}
+	if len(allow) == 0 {
+		log.Info("outbound guard: loopback, private, link-local and metadata addresses are refused for tenant requests (set hook_allow to allow some)")
+	} else {
+		log.Info("outbound guard: tenant requests may also reach these private destinations", "allow", allow, "embedded_defaults", cfg.Embedded() && cfg.HookAllow == "")
+	}
+	hooks, err := webhook.NewClient(webhook.Options{Guard: guard, Timeout: cfg.HookTimeout, UserAgent: "voxrun/" + version})
+	if err != nil {
+		return nil, err
+	}
+	_ = hooks // handed to routed calls once SIP is wired in (issue 4)
+
+	node := cfg.NodeName
+	if node == "" {
+		node, _ = os.Hostname()
+	}
+	return runtime.NewManager(runtime.Deps{
+		Live:     st.live,
+		Records:  records,
+		Registry: registry,
+		Logger:   log,
+		Node:     node,
+		Metrics:  reg,
+	}), nil
+}
+
+// hookOf turns a provisioned webhook into an application hook.
+func hookOf(w *store.Webhook) *apps.Hook {
+	if w == nil || w.URL == "" {
+		return nil
+	}
+	return &apps.Hook{URL: w.URL, Method: w.Method, Username: w.Username, Password: w.Password}
+}
