@@ -66,8 +66,9 @@ func qualify(doc []byte, err error) string {
 	return de.Issue.String()
 }
 
-// mutate returns copies of doc with one value replaced, for every value
-// below the verbs (never a verb name), in a deterministic order.
+// mutate returns copies of doc with one value replaced by a value of another
+// type, or one attribute removed, for every value below the verbs (never a
+// verb name), in a deterministic order.
 func mutate(doc []any) [][]byte {
 	replacements := []any{"s", 1.5, 7, true, nil, map[string]any{}, []any{}, map[string]any{"zz": 1}, []any{"a"}}
 	var out [][]byte
@@ -91,6 +92,9 @@ func mutate(doc []any) [][]byte {
 					continue
 				}
 				c := t[k]
+				delete(t, k) // the attribute missing
+				emit()
+				t[k] = c
 				walk(c, func(y any) { t[k] = y })
 			}
 		case []any:
@@ -106,6 +110,9 @@ func mutate(doc []any) [][]byte {
 					continue
 				}
 				c := m[k]
+				delete(m, k)
+				emit()
+				m[k] = c
 				walk(c, func(y any) { m[k] = y })
 			}
 		}
@@ -115,7 +122,7 @@ func mutate(doc []any) [][]byte {
 
 // TestMutantsAgreeWithJambonzSchema replaces each value of the good corpus
 // documents and of @jambonz/schema's own examples, one at a time, by values
-// of other types, and requires voxrun and jambonz to agree on every mutant
+// of other types (or removes it), and requires voxrun and jambonz to agree on every mutant
 // except for the deliberate differences of mutantRules.
 func TestMutantsAgreeWithJambonzSchema(t *testing.T) {
 	if testing.Short() {
