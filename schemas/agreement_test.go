@@ -1,13 +1,12 @@
 package schemas
 
 import (
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/voxrun/voxrun/schemas/schematest"
 )
 
 // deliberateDifferences lists the corpus documents on which voxrun and
@@ -34,49 +33,6 @@ var deliberateDifferences = []struct {
 	{"good/confirm_hook_string.json", true, "jambonz's target.confirmHook is oneOf [uri string, actionHook], and actionHook is itself a string or an object, so a string matches twice and fails oneOf; its documentation says confirmHook is a URL, so voxrun accepts one"},
 }
 
-type oracleVerdict struct {
-	File  string `json:"file"`
-	Valid bool   `json:"valid"`
-	Error string `json:"error"`
-}
-
-// oracle runs a script of testdata/oracle (verdicts.js: @jambonz/schema's
-// validate() on documents; callbacks.js: its callback schemas on payloads)
-// and returns its verdicts by file. It installs the oracle's node_modules
-// when they are missing, and skips the test when node is missing, unless CI
-// is "true".
-func oracle(t *testing.T, script string, args []string) map[string]oracleVerdict {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("node is required under CI to run the @jambonz/schema oracle: %v", err)
-		}
-		t.Skip("node not found; the agreement test with @jambonz/schema needs it (required when CI=true)")
-	}
-	dir, err := filepath.Abs(filepath.Join("testdata", "oracle"))
-	require.NoError(t, err)
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@jambonz", "schema")); err != nil {
-		npm, err := exec.LookPath("npm")
-		require.NoError(t, err, "npm is needed to install the oracle's node_modules")
-		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "npm ci in %s: %s", dir, out)
-	}
-	cmd := exec.Command(node, append([]string{filepath.Join(dir, script)}, args...)...)
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	require.NoError(t, err, "running the oracle")
-	var verdicts []oracleVerdict
-	require.NoError(t, json.Unmarshal(out, &verdicts))
-	byFile := make(map[string]oracleVerdict, len(verdicts))
-	for _, v := range verdicts {
-		byFile[v.File] = v
-	}
-	return byFile
-}
-
 func TestAgreesWithJambonzSchema(t *testing.T) {
 	v := newTestValidator(t)
 	files := corpus(t)
@@ -86,7 +42,7 @@ func TestAgreesWithJambonzSchema(t *testing.T) {
 		require.NoError(t, err)
 		paths[i] = abs
 	}
-	verdicts := oracle(t, "verdicts.js", paths)
+	verdicts := schematest.Documents(t, paths)
 
 	differs := make(map[string]bool)
 	for _, d := range deliberateDifferences {

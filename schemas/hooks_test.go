@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/voxrun/voxrun/schemas/schematest"
 )
 
 // hookSample is one payload of testdata/hooks/{good,bad}/<kind>__<name>.json.
@@ -106,7 +107,7 @@ func TestHookSamplesAgreeWithJambonz(t *testing.T) {
 	for _, k := range v.Hooks() {
 		require.Contains(t, jambonzCallback, k)
 	}
-	var args []string
+	callbacks := make(map[string]string)
 	var good []hookSample
 	for _, s := range hookSamples(t) {
 		if !s.good {
@@ -116,9 +117,9 @@ func TestHookSamplesAgreeWithJambonz(t *testing.T) {
 		require.NoError(t, err)
 		s.path = abs
 		good = append(good, s)
-		args = append(args, jambonzCallback[s.kind]+"="+abs)
+		callbacks[abs] = jambonzCallback[s.kind]
 	}
-	verdicts := oracle(t, "callbacks.js", args)
+	verdicts := schematest.Callbacks(t, callbacks)
 	for _, s := range good {
 		jv, ok := verdicts[s.path]
 		require.True(t, ok, s.name)

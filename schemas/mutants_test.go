@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/voxrun/voxrun/schemas/schematest"
 )
 
 // mutantRules are the only reasons voxrun and @jambonz/schema may disagree on
@@ -149,7 +150,7 @@ func TestMutantsAgreeWithJambonzSchema(t *testing.T) {
 			ours[p] = err
 		}
 	}
-	oracle(t, "verdicts.js", nil) // skips without node; installs node_modules
+	schematest.Documents(t, nil) // skips without node; installs node_modules
 	examples, err := jambonzExamples()
 	require.NoError(t, err)
 	require.NotEmpty(t, examples)
@@ -166,7 +167,7 @@ func TestMutantsAgreeWithJambonzSchema(t *testing.T) {
 		write(mutate(doc))
 	}
 	require.Greater(t, len(paths), 2000)
-	verdicts := oracle(t, "verdicts.js", paths)
+	verdicts := schematest.Documents(t, paths)
 
 	used := make(map[int]int)
 	var unexplained []string
