@@ -83,6 +83,7 @@ type node struct {
 	stores   *stores
 	records  *spool.Writer
 	calls    *runtime.Manager
+	chores   *housekeeper
 	http     *api.Server
 	httpAddr net.Addr
 	httpErr  chan error
@@ -141,6 +142,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		},
 	})
 	n := &node{stores: st, records: records, calls: calls, http: srv, httpAddr: ln.Addr(), httpErr: make(chan error, 1)}
+	n.chores = startHousekeeping(st.live, log, purgeEvery)
 	go func() { n.httpErr <- srv.Serve(ln) }()
 	return n, nil
 }
@@ -167,6 +169,7 @@ func (n *node) close(ctx context.Context, log *slog.Logger) {
 	if err := n.http.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("http shutdown", "err", err)
 	}
+	n.chores.Close()
 	// Queued CDRs and alerts go to the database (or the spool) before it closes.
 	if err := n.records.Close(); err != nil {
 		log.Warn("closing the record writer", "err", err)
