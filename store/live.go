@@ -32,6 +32,19 @@ func QueueKey(accountSID, name string) string { return "queue:" + accountSID + "
 // ConferenceKey is the key of a conference: conf:{accountSid}:{name}.
 func ConferenceKey(accountSID, name string) string { return "conf:" + accountSID + ":" + name }
 
+// TTSKey is the key of cached synthesised audio: tts:{key}.
+func TTSKey(key string) string { return "tts:" + key }
+
+// KVKey is the key of a JS app's value: kv:{accountSid}:{key}.
+func KVKey(accountSID, key string) string { return "kv:" + accountSID + ":" + key }
+
+// LockKey is the key of a Locker lease: lock:{name}.
+func LockKey(name string) string { return "lock:" + name }
+
+// PurgeLockName is the Locker name under which PurgeCalls runs, so that one
+// node purges at a time.
+const PurgeLockName = "purge:active-call-sids"
+
 // CallState mirrors calls in progress: one hash per call plus the
 // active-call-sids index.
 type CallState interface {

@@ -12,9 +12,8 @@ import (
 	"github.com/voxrun/voxrun/store"
 )
 
-// PurgeLockName is the Locker name under which PurgeCalls runs; it equals
-// storetest.PurgeLockName (the tests check it).
-const PurgeLockName = "purge:active-call-sids"
+// PurgeLockName is store.PurgeLockName, kept here for callers of this package.
+const PurgeLockName = store.PurgeLockName
 
 // purgeLease bounds how long a purge may hold its lock.
 const purgeLease = time.Minute

@@ -15,9 +15,8 @@ import (
 	"github.com/voxrun/voxrun/store"
 )
 
-// PurgeLockName is the Locker name under which PurgeCalls runs; it equals
-// storetest.PurgeLockName (the tests check it). Its key is lock:{name}.
-const PurgeLockName = "purge:active-call-sids"
+// PurgeLockName is store.PurgeLockName, kept here for callers of this package.
+const PurgeLockName = store.PurgeLockName
 
 // purgeLease bounds how long a purge may hold its lock.
 const purgeLease = time.Minute
@@ -97,9 +96,9 @@ func (s *Store) begin(ctx context.Context, op string) error {
 
 // Keys beyond the helpers in package store.
 
-func ttsKey(key string) string            { return "tts:" + key }
-func kvKey(accountSID, key string) string { return "kv:" + accountSID + ":" + key }
-func lockKey(name string) string          { return "lock:" + name }
+func ttsKey(key string) string            { return store.TTSKey(key) }
+func kvKey(accountSID, key string) string { return store.KVKey(accountSID, key) }
+func lockKey(name string) string          { return store.LockKey(name) }
 
 // globEscape quotes the characters that SCAN's MATCH treats as a pattern, so
 // that a SID or a domain matches only itself.

@@ -13,11 +13,8 @@ import (
 	"github.com/voxrun/voxrun/store"
 )
 
-// PurgeLockName is the [store.Locker] name under which PurgeCalls runs. Every
-// node must use the same name for the lock to mean anything, so every live
-// implementation uses this value; the suite takes the lock itself to prove that
-// a purge waits its turn.
-const PurgeLockName = "purge:active-call-sids"
+// PurgeLockName is store.PurgeLockName, kept here for callers of this package.
+const PurgeLockName = store.PurgeLockName
 
 // Key layout that the suite checks through [Inspector], beyond the helpers in
 // package store (seed 000 and issue 3).
