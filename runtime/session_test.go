@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/voxrun/voxrun/schemas/schematest"
 	"github.com/voxrun/voxrun/store"
 )
 
@@ -64,9 +66,28 @@ func TestCallGatherActionHookAndHangup(t *testing.T) {
 	}
 	require.Equal(t, []string{"trying", "in-progress", "completed"}, statuses)
 	final := srv.calls("/status")[2].Payload
-	require.Equal(t, "application", final["call_termination_by"])
+	require.Equal(t, "jambonz", final["call_termination_by"])
 	require.Contains(t, final, "duration")
 	require.Equal(t, map[string]any{"choice": "12"}, final["customerData"], "tag replaced customerData")
+
+	// Every payload passes jambonz's own callback schemas (@jambonz/schema).
+	dir := t.TempDir()
+	checks := map[string]string{}
+	add := func(callback string, i int, p map[string]any) {
+		b, err := json.Marshal(p)
+		require.NoError(t, err)
+		name := dir + "/" + callback + "-" + string(rune('a'+i)) + ".json"
+		require.NoError(t, os.WriteFile(name, b, 0o600))
+		checks[name] = callback
+	}
+	add("session-new", 0, p)
+	add("gather", 0, menu[0].Payload)
+	for i, c := range srv.calls("/status") {
+		add("call-status", i, c.Payload)
+	}
+	for file, v := range schematest.Callbacks(t, checks) {
+		require.True(t, v.Valid, "%s: %s", file, v.Error)
+	}
 
 	require.Len(t, h.records.cdrs, 1)
 	cdr := h.records.cdrs[0]

@@ -102,8 +102,13 @@ func (s *Session) finish(ctx context.Context, final string) {
 	}
 	s.mu.Unlock()
 
-	// The final status carries how long the call lasted and who ended it.
-	s.publishStatus(ctx, final, 0, "", map[string]any{"duration": duration, "call_termination_by": endedBy})
+	// The final status carries how long the call lasted and who ended it:
+	// jambonz says "caller" or "jambonz" (the platform or the application).
+	by := "jambonz"
+	if endedBy == endedByCaller {
+		by = "caller"
+	}
+	s.publishStatus(ctx, final, 0, "", map[string]any{"duration": duration, "call_termination_by": by})
 	if err := s.m.deps.Live.EndCall(ctx, s.info.AccountSID, s.info.CallSID); err != nil {
 		s.log.Warn("live state: cannot expire the call", "err", err)
 	}
