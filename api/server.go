@@ -14,6 +14,8 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/voxrun/voxrun/store"
 )
 
 // Check is one dependency that must answer for the node to be ready (a store).
@@ -31,6 +33,22 @@ type Config struct {
 	Ready []Check
 	// ReadyTimeout bounds each readiness ping.
 	ReadyTimeout time.Duration
+
+	// Provisioning serves the REST API under /v1. When it is nil, /v1 is not
+	// mounted at all (only the operational endpoints answer).
+	Provisioning store.Provisioning
+	// Live serves the live-state reads under /v1 (RegisteredSipUsers, Queues,
+	// Conferences, CallCount). When it is nil those routes answer 503.
+	Live store.Live
+	// RateLimit bounds /v1 requests per source address and per API key.
+	// The zero value means the defaults of [RateLimit].
+	RateLimit RateLimit
+	// MaxJSONDepth is the deepest nesting of arrays and objects a /v1 request
+	// body may have; deeper bodies are refused with 400. Zero means 32.
+	MaxJSONDepth int
+	// Now is the clock of the rate limiter and of RecentCalls' "days"; nil
+	// means time.Now. Tests set it.
+	Now func() time.Time
 }
 
 // Server is the HTTP server. Build it with New, serve with Serve, stop with Shutdown.
@@ -54,6 +72,12 @@ func New(cfg Config) *Server {
 	if cfg.ReadyTimeout <= 0 {
 		cfg.ReadyTimeout = 2 * time.Second
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxJSONDepth <= 0 {
+		cfg.MaxJSONDepth = 32
+	}
 	s := &Server{cfg: cfg}
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
@@ -67,6 +91,9 @@ func New(cfg Config) *Server {
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{})))
+	if cfg.Provisioning != nil {
+		mountV1(s.app, cfg)
+	}
 	return s
 }
 
