@@ -3,6 +3,8 @@ package dtmf
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/voxrun/voxrun/media"
 	"github.com/voxrun/voxrun/media/g711"
 	"github.com/voxrun/voxrun/media/mediatest"
+	"github.com/voxrun/voxrun/media/wav"
 )
 
 // dBm0 amplitude of a sine (G.711: 0 dBm0 is an RMS of about 2^15·0.5 for
@@ -214,4 +217,37 @@ func TestInbandInNoise(t *testing.T) {
 		keys = append(keys, d.Key)
 	}
 	require.Equal(t, "159#", string(keys))
+}
+
+// TestInbandIgnoresRecordedSpeech runs 12 s of espeak-ng speech (two voices,
+// spoken digits included; testdata/speech_espeak_ulaw.wav, 8 kHz µ-law):
+// no digit may fire. Then the same speech with real tones mixed in: exactly
+// those digits.
+func TestInbandIgnoresRecordedSpeech(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "speech_espeak_ulaw.wav"))
+	require.NoError(t, err)
+	defer f.Close()
+	src, err := wav.NewSource(f)
+	require.NoError(t, err)
+	var speech []int16
+	frame := media.NewFrame()
+	for src.ReadFrame(frame) == nil {
+		speech = append(speech, frame...)
+	}
+	require.Greater(t, len(speech), 10*8000)
+	require.Empty(t, run(speech), "speech fired the detector")
+
+	// Tones at -8 dBm0 over the speech at its own level, 2 s apart.
+	mixed := append([]int16(nil), speech...)
+	for i, k := range []byte("3#9") {
+		at := (1 + 3*i) * 8000
+		for j, v := range keyTone(t, k, -8, 0, 90*8) {
+			mixed[at+j] = int16(max(-32768, min(32767, int(mixed[at+j])/4+int(v))))
+		}
+	}
+	var keys []byte
+	for _, d := range run(mixed) {
+		keys = append(keys, d.Key)
+	}
+	require.Equal(t, "3#9", string(keys))
 }
