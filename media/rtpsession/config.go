@@ -55,6 +55,9 @@ type Config struct {
 	ReorderWindow int
 	// SSRC is the leg's outbound SSRC (random if zero).
 	SSRC uint32
+	// InbandDTMF runs the in-band tone detector on received audio, for
+	// peers that did not negotiate telephone-event. FromSDP sets it then.
+	InbandDTMF bool
 }
 
 // FromSDP returns the parts of a Config that a negotiation decides; the
@@ -73,6 +76,8 @@ func FromSDP(s sdp.Session) Config {
 	}
 	if s.HasTelephoneEvent() {
 		c.TelephoneEvent = s.TelephoneEvent.PayloadType
+	} else {
+		c.InbandDTMF = true
 	}
 	return c
 }

@@ -98,6 +98,9 @@ func (s *Session) release(pt uint8, ts uint32, payload []byte, now time.Time) {
 		if s.inFill == len(s.inFrame) {
 			s.inFill = 0
 			s.writeSinksLocked()
+			if s.inband != nil {
+				_ = s.inband.WriteFrame(s.inFrame)
+			}
 		}
 	}
 }

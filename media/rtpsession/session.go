@@ -73,6 +73,7 @@ type Session struct {
 	sinks     []*sinkEntry
 	digitSink media.DigitSink
 	dtmfRecv  dtmf.Receiver
+	inband    *dtmf.InbandDetector
 	inFrame   []int16
 	inFill    int
 	maxHold   time.Duration
@@ -87,6 +88,16 @@ type Session struct {
 var _ media.Endpoint = (*Session)(nil)
 
 type sinkEntry struct{ s media.Sink }
+
+// digitForwarder hands in-band digits to the current digit sink; it runs
+// under recvMu, inside release.
+type digitForwarder struct{ s *Session }
+
+func (f digitForwarder) Digit(d media.Digit) {
+	if f.s.digitSink != nil {
+		f.s.digitSink.Digit(d)
+	}
+}
 
 type digitRequest struct {
 	key      byte
@@ -135,6 +146,9 @@ func New(cfg Config) (*Session, error) {
 	}
 	s.maxHold = time.Duration(s.win.size) * media.FrameDuration * time.Duration(frames)
 	s.pkt.CSRC = make([]uint32, 0, 15)
+	if cfg.InbandDTMF {
+		s.inband = &dtmf.InbandDetector{Sink: digitForwarder{s}}
+	}
 	s.hdr = rtp.Header{Version: 2, SSRC: ssrc}
 	unregister, err := cfg.Clock.Register(s)
 	if err != nil {

@@ -2,6 +2,7 @@ package rtpsession
 
 import (
 	"context"
+	"math"
 	"net"
 	"net/netip"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/voxrun/voxrun/media/g711"
 	"github.com/voxrun/voxrun/media/mediatest"
 	"github.com/voxrun/voxrun/media/ports"
+	"github.com/voxrun/voxrun/media/sdp"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -439,4 +441,49 @@ func TestTwoLegsOnTheSharedClock(t *testing.T) {
 	st := b.Stats()
 	require.Greater(t, st.PacketsReceived, uint64(9))
 	require.Zero(t, st.Foreign)
+}
+
+func TestInbandDTMF(t *testing.T) {
+	f := newSession(t, Config{Codec: g711.PCMU, InbandDTMF: true})
+	digits := &mediatest.Digits{}
+	f.s.OnDigit(digits)
+	p := newPeer(t)
+	// '6' is 770 + 1477 Hz: 100 ms of it, then silence, sent as µ-law.
+	tone := make([]int16, 800)
+	for i := range tone {
+		ts := float64(i) / 8000
+		tone[i] = int16(7000*math.Sin(2*math.Pi*770*ts) + 7000*math.Sin(2*math.Pi*1477*ts))
+	}
+	samples := append(tone, make([]int16, 800)...)
+	for i := 0; i < len(samples); i += 160 {
+		payload := make([]byte, 160)
+		g711.EncodeUlaw(payload, samples[i:i+160])
+		f.s.handlePacket(p.packet(0, payload), p.addr(), time.Now())
+	}
+	require.Equal(t, "6", digits.Keys())
+	require.Equal(t, media.DigitInband, digits.All()[0].Origin)
+
+	require.True(t, FromSDP(sdp.Session{Codec: sdp.PCMU}).InbandDTMF, "no telephone-event: in-band")
+}
+
+func TestFromSDP(t *testing.T) {
+	te := sdp.Codec{Name: "telephone-event", PayloadType: 101, ClockRate: 8000}
+	remote := netip.MustParseAddrPort("192.0.2.1:4000")
+	cases := []struct {
+		name string
+		in   sdp.Session
+		want Config
+	}{
+		{"PCMA with events, 40 ms, we only send",
+			sdp.Session{Remote: remote, Codec: sdp.PCMA, TelephoneEvent: te, PTime: 40 * time.Millisecond, Direction: sdp.SendOnly},
+			Config{Remote: remote, Codec: g711.PCMA, PayloadType: 8, TelephoneEvent: 101, PTime: 40 * time.Millisecond, NoReceive: true}},
+		{"PCMU without events: in-band, inactive",
+			sdp.Session{Codec: sdp.PCMU, PTime: 20 * time.Millisecond, Direction: sdp.Inactive},
+			Config{Codec: g711.PCMU, PTime: 20 * time.Millisecond, NoSend: true, NoReceive: true, InbandDTMF: true}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, FromSDP(tc.in))
+		})
+	}
 }
