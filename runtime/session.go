@@ -92,6 +92,11 @@ func (s *Session) Send(c Command) bool {
 	select {
 	case <-s.done:
 		return false
+	default:
+	}
+	select {
+	case <-s.done:
+		return false
 	case s.inbox <- c:
 		return true
 	case <-time.After(time.Second):

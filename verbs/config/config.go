@@ -16,7 +16,8 @@ const Name = "config"
 // Config is a decoded config verb. Attributes other than the three named ones
 // are kept as given in Settings.Extra.
 type Config struct {
-	attrs map[string]json.RawMessage
+	// Attributes are the verb's attributes as written.
+	Attributes map[string]json.RawMessage `json:"attributes"`
 }
 
 var _ verbs.Verb = (*Config)(nil)
@@ -24,7 +25,7 @@ var _ verbs.Verb = (*Config)(nil)
 // New decodes a config verb.
 func New(attrs json.RawMessage, _ *verbs.Decoder) (verbs.Verb, error) {
 	c := &Config{}
-	if err := json.Unmarshal(attrs, &c.attrs); err != nil {
+	if err := json.Unmarshal(attrs, &c.Attributes); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
@@ -40,7 +41,7 @@ func (c *Config) Run(_ context.Context, call verbs.Call) (verbs.Outcome, error) 
 		return verbs.Outcome{}, err
 	}
 	s := cf.Settings()
-	for k, v := range c.attrs {
+	for k, v := range c.Attributes {
 		switch k {
 		case "synthesizer":
 			s.Synthesizer = v
