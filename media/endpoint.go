@@ -55,6 +55,35 @@ type Stats struct {
 	Foreign uint64
 	// Jitter is the RFC 3550 A.8 interarrival jitter.
 	Jitter time.Duration
+	// RTT is the round-trip time from RTCP (RFC 3550 §6.4.1), zero until
+	// the peer has reported on one of our sender reports.
+	RTT time.Duration
+	// RemoteLost and RemoteJitter are what the peer last reported about
+	// the packets we send (RTCP reception report).
+	RemoteLost   int64
+	RemoteJitter time.Duration
+	// RTCPSent and RTCPReceived count RTCP compound packets.
+	RTCPSent, RTCPReceived uint64
+}
+
+// MOS estimates the mean opinion score (1 to 4.5) of what this leg
+// receives, from its loss, jitter and round-trip time, with the simplified
+// ITU-T G.107 E-model usually applied to G.711: effective latency
+// RTT/2 + 2·jitter + 10 ms, R = 93.2 minus a latency penalty minus 2.5 per
+// percent lost.
+func (s Stats) MOS() float64 {
+	latency := float64(s.RTT/2+2*s.Jitter)/float64(time.Millisecond) + 10
+	r := 93.2
+	if latency < 160 {
+		r -= latency / 40
+	} else {
+		r -= (latency - 120) / 10
+	}
+	if expected := float64(s.PacketsReceived) + float64(max(s.PacketsLost, 0)); expected > 0 {
+		r -= 2.5 * 100 * float64(max(s.PacketsLost, 0)) / expected
+	}
+	r = max(0, min(100, r))
+	return 1 + 0.035*r + 7e-6*r*(r-60)*(100-r)
 }
 
 // Endpoint is the media side of one call leg: an RTP session, or a virtual

@@ -3,6 +3,7 @@ package media
 import (
 	"io"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -72,4 +73,25 @@ func TestSilenceAndAdapters(t *testing.T) {
 	var d Digit
 	DigitSinkFunc(func(x Digit) { d = x }).Digit(Digit{Key: '5', Origin: DigitVirtual})
 	require.Equal(t, byte('5'), d.Key)
+}
+
+func TestMOS(t *testing.T) {
+	cases := []struct {
+		name   string
+		stats  Stats
+		lo, hi float64
+	}{
+		{"perfect", Stats{PacketsReceived: 1000}, 4.3, 4.5},
+		{"1% loss", Stats{PacketsReceived: 990, PacketsLost: 10}, 4.2, 4.4},
+		{"5% loss, 40 ms jitter", Stats{PacketsReceived: 950, PacketsLost: 50, Jitter: 40 * time.Millisecond}, 3.5, 4.0},
+		{"20% loss, 400 ms RTT", Stats{PacketsReceived: 800, PacketsLost: 200, RTT: 400 * time.Millisecond}, 1, 2.2},
+		{"nothing received", Stats{}, 4.3, 4.5},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tc.stats.MOS()
+			require.GreaterOrEqual(t, m, tc.lo, "MOS %.2f", m)
+			require.LessOrEqual(t, m, tc.hi, "MOS %.2f", m)
+		})
+	}
 }

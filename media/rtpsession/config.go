@@ -55,6 +55,19 @@ type Config struct {
 	ReorderWindow int
 	// SSRC is the leg's outbound SSRC (random if zero).
 	SSRC uint32
+	// RTCPMux sends and receives RTCP on Conn (RFC 5761).
+	RTCPMux bool
+	// RTCPConn is the RTCP socket when RTCP is not multiplexed (a
+	// media/ports Lease's RTCP); nil and no RTCPMux means no RTCP at all.
+	RTCPConn *net.UDPConn
+	// RemoteRTCP is where RTCP goes when not multiplexed (from the SDP);
+	// zero means Remote's port plus one. RTCP from the peer re-latches it.
+	RemoteRTCP netip.AddrPort
+	// RTCPInterval is the mean report interval (5 s, RFC 3550 §6.2); each
+	// interval is drawn from 0.5 to 1.5 times it.
+	RTCPInterval time.Duration
+	// CNAME is the SDES canonical name in reports ("voxrun" if empty).
+	CNAME string
 	// InbandDTMF runs the in-band tone detector on received audio, for
 	// peers that did not negotiate telephone-event. FromSDP sets it then.
 	InbandDTMF bool
@@ -69,6 +82,8 @@ func FromSDP(s sdp.Session) Config {
 		PayloadType: s.Codec.PayloadType,
 		PTime:       s.PTime,
 		NoSend:      !s.Direction.Sends(),
+		RTCPMux:     s.RTCPMux,
+		RemoteRTCP:  s.RemoteRTCP,
 		NoReceive:   !s.Direction.Receives(),
 	}
 	if strings.EqualFold(s.Codec.Name, "PCMA") {

@@ -10,10 +10,14 @@
 // into another tenant's call); a small reorder window that drops duplicates;
 // loss and interarrival jitter per RFC 3550 A.3 and A.8; one SSRC with
 // continuous sequence numbers and timestamps across source changes, with the
-// marker bit on each talkspurt start; comfort silence when nothing plays; and
-// no allocation per packet in steady state.
+// marker bit on each talkspurt start; comfort silence when nothing plays;
+// RTCP sender and receiver reports (RFC 3550 §6, multiplexed per RFC 5761 or
+// on their own socket) from which Stats gets the round-trip time and the
+// peer's view of loss, and a MOS estimate; in-band DTMF detection when the
+// peer has no telephone-event; and no allocation per packet in steady state
+// (RTCP allocates once per report interval).
 //
-// It is not a jitter buffer with playout delay, it does not send or read
-// RTCP yet, and it knows nothing of SIP: the SIP layer negotiates with
-// media/sdp, binds ports with media/ports and hands the result to New.
+// It is not a jitter buffer with playout delay, and it knows nothing of SIP:
+// the SIP layer negotiates with media/sdp, binds ports with media/ports and
+// hands the result to New.
 package rtpsession

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"github.com/voxrun/voxrun/media/g711"
@@ -45,5 +46,32 @@ func FuzzRTPPacket(f *testing.F) {
 			s.dtmfRecv.Expire(now, s.digitSink)
 			s.recvMu.Unlock()
 		}
+	})
+}
+
+// FuzzRTCP feeds datagrams to the RTCP path: no panic, whatever arrives.
+func FuzzRTCP(f *testing.F) {
+	sr, err := rtcp.Marshal([]rtcp.Packet{
+		&rtcp.SenderReport{SSRC: 1, NTPTime: 1 << 40, Reports: []rtcp.ReceptionReport{{SSRC: 7, TotalLost: 0xFFFFFF, LastSenderReport: 5, Delay: 9}}},
+		rtcp.NewCNAMESourceDescription(1, "peer"),
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	rr, err := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 2, Reports: []rtcp.ReceptionReport{{SSRC: 7}}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sr)
+	f.Add(rr)
+	f.Add([]byte{0x80, 200, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s := &Session{ssrc: 7, strict: true, win: newWindow(4), inFrame: make([]int16, 160)}
+		s.rtcp.enabled = true
+		now := time.Unix(100, 0)
+		from := netip.MustParseAddrPort("192.0.2.1:5001")
+		s.handleRTCP(b, from, now)
+		s.handleRTCP(b, netip.MustParseAddrPort("192.0.2.9:5001"), now)
+		_ = s.Stats()
 	})
 }

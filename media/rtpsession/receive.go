@@ -17,6 +17,10 @@ func (s *Session) readLoop() {
 			}
 			continue // ICMP errors and the like: keep reading
 		}
+		if s.rtcp.enabled && s.rtcpConn == nil && isRTCP(buf[:n]) {
+			s.handleRTCP(buf[:n], netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), time.Now())
+			continue
+		}
 		s.handlePacket(buf[:n], from, time.Now())
 	}
 }

@@ -17,6 +17,7 @@ func (s *Session) Tick(now time.Time) {
 	s.recvMu.Unlock()
 
 	s.sendMu.Lock()
+	s.lastTickTS, s.lastTickAt = s.ts, now
 	n, dst := s.buildLocked()
 	s.sendMu.Unlock()
 	if n > 0 {
@@ -24,6 +25,7 @@ func (s *Session) Tick(now time.Time) {
 		// goroutine runs at a time.
 		_, _ = s.conn.WriteToUDPAddrPort(s.out[:n], dst)
 	}
+	s.maybeSendRTCP(now)
 }
 
 // buildLocked advances the send side by one frame and returns the packet to
@@ -87,6 +89,7 @@ func (s *Session) headerLocked(pt uint8, ts uint32, marker bool, payload int) in
 	s.hdr.Marker = marker
 	s.seq++
 	s.sent++
+	s.octets += uint64(payload)
 	if _, err := s.hdr.MarshalTo(s.out[:headerSize]); err != nil {
 		return 0
 	}

@@ -28,36 +28,44 @@ const (
 
 // Session is one leg's RTP. It implements media.Endpoint.
 type Session struct {
-	conn   *net.UDPConn
-	closer io.Closer
-	codec  g711.Codec
-	pt     uint8
-	tePT   uint8
-	frames int // frames per packet (ptime / 20 ms)
-	strict bool
-	latch  bool
-	epoch  time.Time
+	conn     *net.UDPConn
+	rtcpConn *net.UDPConn
+	closer   io.Closer
+	codec    g711.Codec
+	pt       uint8
+	tePT     uint8
+	frames   int // frames per packet (ptime / 20 ms)
+	strict   bool
+	latch    bool
+	epoch    time.Time
 
 	// Send side: the clock's shard goroutine, and the callers of SetSource,
 	// SendDigit and SetRemote.
-	sendMu   sync.Mutex
-	remote   netip.AddrPort
-	noSend   bool
-	source   media.Source
-	talk     bool // the next packet starts a talkspurt (marker bit)
-	seq      uint16
-	ts       uint32 // timestamp of the current tick's frame
-	ssrc     uint32
-	nframes  int // frames encoded into out so far
-	sender   dtmf.Sender
-	digits   []*digitRequest
-	gap      int
-	sent     uint64
-	closed   bool
-	frame    []int16 // only Tick touches frame and out
-	out      []byte
-	hdr      rtp.Header
-	silenced bool
+	sendMu  sync.Mutex
+	remote  netip.AddrPort
+	noSend  bool
+	source  media.Source
+	talk    bool // the next packet starts a talkspurt (marker bit)
+	seq     uint16
+	ts      uint32 // timestamp of the current tick's frame
+	ssrc    uint32
+	nframes int // frames encoded into out so far
+	sender  dtmf.Sender
+	digits  []*digitRequest
+	gap     int
+	sent    uint64
+	octets  uint64
+	closed  bool
+
+	// For sender reports: the last tick's timestamp and time, and the
+	// packet count at the last report.
+	lastTickTS   uint32
+	lastTickAt   time.Time
+	sentAtReport uint64
+	frame        []int16 // only Tick touches frame and out
+	out          []byte
+	hdr          rtp.Header
+	silenced     bool
 
 	// Receive side: the reader goroutine, and Tick's expiries.
 	recvMu    sync.Mutex
@@ -77,6 +85,7 @@ type Session struct {
 	inFrame   []int16
 	inFill    int
 	maxHold   time.Duration
+	rtcp      rtcpState
 
 	unregister func()
 	closeOnce  sync.Once
@@ -88,6 +97,19 @@ type Session struct {
 var _ media.Endpoint = (*Session)(nil)
 
 type sinkEntry struct{ s media.Sink }
+
+// connsCloser closes the sockets when no Closer was given.
+type connsCloser [2]*net.UDPConn
+
+func (c connsCloser) Close() error {
+	var errs []error
+	for _, conn := range c {
+		if conn != nil {
+			errs = append(errs, conn.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
 
 // digitForwarder hands in-band digits to the current digit sink; it runs
 // under recvMu, inside release.
@@ -133,10 +155,10 @@ func New(cfg Config) (*Session, error) {
 	}
 	closer := cfg.Closer
 	if closer == nil {
-		closer = cfg.Conn
+		closer = connsCloser{cfg.Conn, cfg.RTCPConn}
 	}
 	s := &Session{
-		conn: cfg.Conn, closer: closer, codec: cfg.Codec, pt: pt, tePT: cfg.TelephoneEvent,
+		conn: cfg.Conn, rtcpConn: cfg.RTCPConn, closer: closer, codec: cfg.Codec, pt: pt, tePT: cfg.TelephoneEvent,
 		frames: frames, strict: !cfg.LooseSource, latch: !cfg.NoLatch, epoch: time.Now(),
 		remote: cfg.Remote, noSend: cfg.NoSend, talk: true,
 		seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: ssrc,
@@ -146,6 +168,22 @@ func New(cfg Config) (*Session, error) {
 	}
 	s.maxHold = time.Duration(s.win.size) * media.FrameDuration * time.Duration(frames)
 	s.pkt.CSRC = make([]uint32, 0, 15)
+	if cfg.RTCPMux {
+		s.rtcpConn = nil
+	}
+	s.rtcp = rtcpState{
+		enabled:  cfg.RTCPMux || s.rtcpConn != nil,
+		interval: cfg.RTCPInterval,
+		cname:    cfg.CNAME,
+		remote:   cfg.RemoteRTCP,
+	}
+	if s.rtcp.interval <= 0 {
+		s.rtcp.interval = 5 * time.Second
+	}
+	if s.rtcp.cname == "" {
+		s.rtcp.cname = "voxrun"
+	}
+	s.rtcp.nextCountdown(media.FrameDuration)
 	if cfg.InbandDTMF {
 		s.inband = &dtmf.InbandDetector{Sink: digitForwarder{s}}
 	}
@@ -156,6 +194,9 @@ func New(cfg Config) (*Session, error) {
 	}
 	s.unregister = unregister
 	s.wg.Go(s.readLoop)
+	if s.rtcpConn != nil {
+		s.wg.Go(s.readRTCPLoop)
+	}
 	return s, nil
 }
 
@@ -269,6 +310,11 @@ func (s *Session) Stats() media.Stats {
 		Late:            s.lateDrops,
 		Foreign:         s.foreign,
 		Jitter:          s.stats.jitterDuration(clockRate),
+		RTT:             s.rtcp.rtt,
+		RemoteLost:      s.rtcp.remoteLost,
+		RemoteJitter:    s.rtcp.remoteJitter,
+		RTCPSent:        s.rtcp.sent,
+		RTCPReceived:    s.rtcp.received,
 	}
 	if !s.stats.init {
 		st.PacketsLost = 0
@@ -298,6 +344,9 @@ func (s *Session) Close() error {
 		}
 		// Unblock the reader, wait for it, then let go of the socket.
 		err := s.conn.SetReadDeadline(time.Unix(1, 0))
+		if s.rtcpConn != nil {
+			err = errors.Join(err, s.rtcpConn.SetReadDeadline(time.Unix(1, 0)))
+		}
 		s.wg.Wait()
 		s.closeErr = errors.Join(err, s.closer.Close())
 	})
