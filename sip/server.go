@@ -77,6 +77,7 @@ type Server struct {
 	conns   map[*streamConn]struct{}
 	rcvbuf  int // the UDP receive buffer granted, -1 when unknown
 
+	done     chan struct{}  // closed when Close begins
 	serving  sync.WaitGroup // the UDP and TCP serve loops
 	inflight sync.WaitGroup // handlers and TCP connection readers
 
@@ -113,6 +114,7 @@ func New(cfg Config) (*Server, error) {
 		budget:   admission.NewBudget(cfg.Budget, cfg.Clock),
 		handlers: make(map[string]Handler),
 		conns:    make(map[*streamConn]struct{}),
+		done:     make(chan struct{}),
 	}, nil
 }
 
@@ -263,6 +265,7 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.closed = true
+		close(s.done)
 		udp, tcp, cancel := s.udp, s.tcp, s.cancel
 		conns := make([]*streamConn, 0, len(s.conns))
 		for c := range s.conns {

@@ -168,6 +168,7 @@ func (c *streamConn) Read(p []byte) (int, error) {
 			if errors.As(err, &ie) {
 				c.s.stats.closedConns.Add(1)
 				c.answerFramingError(fr.Message, ie)
+				c.linger()
 			}
 			return 0, c.end(err)
 		}
@@ -186,6 +187,7 @@ func (c *streamConn) Read(p []byte) (int, error) {
 		}
 		if v.close {
 			c.s.stats.closedConns.Add(1)
+			c.linger()
 			return 0, c.end(io.EOF)
 		}
 		c.pending = v.pass
@@ -193,6 +195,26 @@ func (c *streamConn) Read(p []byte) (int, error) {
 	n := copy(p, c.pending)
 	c.pending = c.pending[n:]
 	return n, nil
+}
+
+// framingLinger is how long a connection that broke framing stays open for
+// writing, so that the answers to the requests before the break (handled on
+// other goroutines) still reach the peer; sipgo forgets the connection as
+// soon as its reader stops.
+const framingLinger = 500 * time.Millisecond
+
+// linger stops reading from the peer and waits, for framingLinger or until
+// the server closes, before the reader reports the end.
+func (c *streamConn) linger() {
+	if tc, ok := c.Conn.(*net.TCPConn); ok {
+		_ = tc.CloseRead()
+	}
+	t := time.NewTimer(framingLinger)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.s.done:
+	}
 }
 
 // answerFramingError answers a message the framer gave up on, when what was
@@ -214,14 +236,15 @@ func (c *streamConn) answerFramingError(head []byte, ie *intake.Error) {
 // reader to Close (once). Timeouts and resets end quietly.
 func (c *streamConn) end(err error) error {
 	_ = c.Close()
-	c.readDone.Do(c.s.inflight.Done)
 	if errors.Is(err, os.ErrDeadlineExceeded) || !errors.Is(err, net.ErrClosed) {
 		return io.EOF
 	}
 	return err
 }
 
-// Close closes the connection and forgets it.
+// Close closes the connection and forgets it. sipgo closes a connection
+// after its reader stops (also when its own parser gives up), so this, too,
+// ends the reader for Close's accounting.
 func (c *streamConn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
@@ -230,5 +253,6 @@ func (c *streamConn) Close() error {
 		c.s.mu.Unlock()
 		err = c.Conn.Close()
 	})
+	c.readDone.Do(c.s.inflight.Done)
 	return err
 }

@@ -108,8 +108,8 @@ func (f *Framer) Next() (Frame, error) {
 	return Frame{Message: f.buf}, nil
 }
 
-// streamContentLength finds the one Content-Length of a header section.
-// Absent means 0 (a message without a body).
+// streamContentLength finds the one Content-Length of a header section,
+// mandatory on a stream (RFC 3261 §18.3).
 func streamContentLength(head []byte) (int, *Error) {
 	value := ""
 	count := 0
@@ -137,7 +137,7 @@ func streamContentLength(head []byte) (int, *Error) {
 	case count > 1:
 		return 0, reject(400, "Multiple Content-Length", ErrFraming)
 	case count == 0:
-		return 0, nil
+		return 0, reject(400, "Missing Content-Length", ErrFraming)
 	case !isDigits(value) || len(value) > 9:
 		return 0, reject(400, "Malformed Content-Length", ErrFraming)
 	}

@@ -222,11 +222,13 @@ func checkVia(v string) (usable bool, e *Error) {
 		}
 		parts[k] = v[n:i]
 	}
-	if !strings.EqualFold(parts[0], "SIP") || parts[1] != "2.0" {
-		return false, bad
-	}
 	if i >= len(v) || !isSpace(v[i]) {
 		return false, bad
+	}
+	// Another protocol or version still names where to answer (a 505,
+	// RFC 4475 §3.1.2.16); it is an error all the same.
+	if !strings.EqualFold(parts[0], "SIP") || parts[1] != "2.0" {
+		e = bad
 	}
 	i = skipSpace(v, i)
 	n := i
@@ -246,6 +248,9 @@ func checkVia(v string) (usable bool, e *Error) {
 	}
 	if !isHostPort(sentBy) {
 		return false, bad
+	}
+	if e != nil {
+		return true, e
 	}
 	return true, checkParams(v[i:], "Via", ErrVia)
 }

@@ -20,6 +20,8 @@ type Options struct {
 	// Supported lists the option tags this element supports; a request whose
 	// Require names any other is answered 420 (RFC 3261 §8.2.2.3).
 	Supported []string
+
+	canonical bool // the message is already a canonical rewrite
 }
 
 // Message is what Validate keeps of a message: enough to pass it on and to
@@ -55,6 +57,7 @@ type Message struct {
 	contentType string
 	require     []string
 	hasToTag    bool
+	dirty       bool // Canonical form needed before sipgo parses it
 }
 
 // TopViaRport reports whether the top Via already has an rport parameter.
@@ -62,8 +65,10 @@ func (m *Message) TopViaRport() bool { return m.topViaRport }
 
 // field is one header field, its value unfolded.
 type field struct {
+	name       string // as written
 	key        string // canonical lower-case long name
 	value      string // unfolded, trimmed
+	dirty      bool   // folded, or spaced in a way sipgo's parser mishandles
 	start, end int    // span of the raw value in the message
 }
 
@@ -163,12 +168,12 @@ func Validate(raw []byte, o Options) (*Message, error) {
 		if e := m.checkResponseHeaders(); e != nil {
 			return nil, drop(e.Reason, e.Err)
 		}
-		return m, nil
+		return m.canonicalized(fields, bodyStart, o), nil
 	}
 	if e := m.checkRequestHeaders(o.Supported); e != nil {
 		return answerable(e)
 	}
-	return m, nil
+	return m.canonicalized(fields, bodyStart, o), nil
 }
 
 // parseStartLine reads the Request-Line or Status-Line (RFC 3261 §7.1, §7.2).
@@ -244,14 +249,16 @@ func checkRequestURI(uri string) *Error {
 	rest := uri[colon+1:]
 	switch scheme {
 	case "sip", "sips":
+		// userinfo may hold "?", ";" and "," (user-unreserved); "@" ends
+		// it and cannot appear in it unescaped.
+		hostport := rest
+		if at := strings.IndexByte(rest, '@'); at >= 0 {
+			hostport = rest[at+1:]
+		}
 		// RFC 3261 §19.1.1, table 1: headers are not allowed in a
 		// Request-URI (RFC 4475 §3.1.2.11).
-		if strings.IndexByte(rest, '?') >= 0 {
+		if strings.IndexByte(hostport, '?') >= 0 {
 			return reject(400, "Headers Not Allowed In Request-URI", ErrRequestURI)
-		}
-		hostport := rest
-		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
-			hostport = rest[at+1:]
 		}
 		if semi := strings.IndexByte(hostport, ';'); semi >= 0 {
 			hostport = hostport[:semi]
@@ -308,6 +315,7 @@ func scanFields(raw []byte, pos int) ([]field, int, *Error) {
 			f := &fields[len(fields)-1]
 			f.value = strings.TrimSpace(f.value + " " + strings.TrimSpace(string(line)))
 			f.end = lineEnd
+			f.dirty = true
 			continue
 		}
 		colon := bytes.IndexByte(line, ':')
@@ -325,6 +333,8 @@ func scanFields(raw []byte, pos int) ([]field, int, *Error) {
 			key = long
 		}
 		fields = append(fields, field{
+			name:  name,
+			dirty: colon != len(name),
 			key:   key,
 			value: strings.TrimSpace(string(line[colon+1:])),
 			start: lineStart + colon + 1,
@@ -343,6 +353,9 @@ func (m *Message) digest(fields []field) *Error {
 		}
 	}
 	for _, f := range fields {
+		if f.dirty || (paramHeaders[f.key] && spacedParams(f.value, f.key == "via")) {
+			m.dirty = true
+		}
 		switch f.key {
 		case "via":
 			m.vias = append(m.vias, f.value)
@@ -364,22 +377,30 @@ func (m *Message) digest(fields []field) *Error {
 			}
 		case "from":
 			m.fromCount++
-			m.from = f.value
+			if m.fromCount == 1 {
+				m.from = f.value
+			}
 			note(checkAddress(f.value, "From"))
 		case "to":
 			m.toCount++
-			m.to = f.value
 			note(checkAddress(f.value, "To"))
-			m.hasToTag = hasTag(f.value)
+			if m.toCount == 1 {
+				m.to = f.value
+				m.hasToTag = hasTag(f.value)
+			}
 		case "call-id":
 			m.callIDCount++
-			m.callID = f.value
+			if m.callIDCount == 1 {
+				m.callID = f.value
+			}
 			if !isCallID(f.value) {
 				note(reject(400, "Malformed Call-ID", ErrCallID))
 			}
 		case "cseq":
 			m.cseqCount++
-			m.cseq = f.value
+			if m.cseqCount == 1 {
+				m.cseq = f.value
+			}
 			note(m.parseCSeq(f.value))
 		case "max-forwards":
 			m.maxFwdCount++

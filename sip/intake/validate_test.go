@@ -139,7 +139,7 @@ func TestWithRport(t *testing.T) {
 	}{
 		{"plain", "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1", "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1;rport\r\n"},
 		{"two values", "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK-1 , SIP/2.0/UDP b;branch=z9hG4bK-2", "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK-1;rport , SIP/2.0/UDP b;branch=z9hG4bK-2\r\n"},
-		{"folded", "Via: SIP/2.0/UDP a.example.com\r\n ;branch=z9hG4bK-1  ", "Via: SIP/2.0/UDP a.example.com\r\n ;branch=z9hG4bK-1;rport  \r\n"},
+		{"folded, rewritten on one line", "Via: SIP/2.0/UDP a.example.com\r\n ;branch=z9hG4bK-1  ", "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK-1;rport\r\n"},
 		{"already there", "Via: SIP/2.0/UDP a;rport;branch=z9hG4bK-1", "Via: SIP/2.0/UDP a;rport;branch=z9hG4bK-1\r\n"},
 	}
 	for _, tc := range cases {
@@ -158,4 +158,22 @@ func TestDatagramTrimmedToContentLength(t *testing.T) {
 	m, err := Validate(raw, Options{})
 	require.NoError(t, err)
 	require.True(t, bytes.HasSuffix(m.Raw, []byte("Content-Length: 0\r\n\r\n")))
+}
+
+func TestCanonicalRewrite(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+	}{
+		{"spaced tag", "From: \"J R \\\"\"  <sip:j@example.com>\r\n  ;\r\n  tag = 98", "From: \"J R \\\"\" <sip:j@example.com>;tag=98\r\n"},
+		{"spaced via", "Via  : SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=z9hG4bK-1", "Via: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK-1;rport\r\n"},
+		{"quoted spaces kept", "To: \"a ; b = c\" <sip:x@y> ; tag = 1", "To: \"a ; b = c\" <sip:x@y>;tag=1\r\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			name, _, _ := strings.Cut(tc.in, ":")
+			m, err := Validate(base(map[string]string{strings.TrimSpace(name): tc.in}), Options{})
+			require.NoError(t, err)
+			require.Contains(t, string(m.WithRport()), tc.want)
+		})
+	}
 }
