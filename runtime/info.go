@@ -129,6 +129,8 @@ type Application struct {
 	EnvVars json.RawMessage
 	// StrictVerbs turns unknown verb attributes into errors.
 	StrictVerbs bool
+	// Voice is the application's default text-to-speech choice.
+	Voice Voice
 }
 
 // resolve makes a verb's hook absolute: a relative URL resolves against the

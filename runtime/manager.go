@@ -24,7 +24,9 @@ type Deps struct {
 	Live     store.Live
 	Records  Records
 	Registry *verbs.Registry
-	Logger   *slog.Logger
+	// Audio opens what say and play send (nil: those verbs fail with alerts).
+	Audio  AudioProvider
+	Logger *slog.Logger
 	// Node is this node's name, written into each call's live record.
 	Node string
 	// Now is the clock (time.Now when nil).

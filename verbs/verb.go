@@ -179,3 +179,67 @@ func Need[R any](call Call, verb, role string) (R, error) {
 	}
 	return r, nil
 }
+
+// Strings reads a jambonz attribute that is a string or an array of strings.
+type Strings []string
+
+// UnmarshalJSON accepts "a" and ["a", "b"].
+func (s *Strings) UnmarshalJSON(b []byte) error {
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*s = Strings{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return fmt.Errorf("verbs: expected a string or an array of strings, got %s", b)
+	}
+	*s = many
+	return nil
+}
+
+// Loop reads jambonz's loop attribute: a count, or 0 / "forever" for
+// endlessly. Times returns the count, 0 meaning forever; absent means 1.
+type Loop struct {
+	set   bool
+	count int
+}
+
+// UnmarshalJSON accepts 3, "3", 0 and "forever".
+func (l *Loop) UnmarshalJSON(b []byte) error {
+	var str string
+	if json.Unmarshal(b, &str) == nil {
+		if strings.EqualFold(strings.TrimSpace(str), "forever") {
+			*l = Loop{set: true}
+			return nil
+		}
+		var n int
+		if _, err := fmt.Sscanf(strings.TrimSpace(str), "%d", &n); err != nil || n < 0 {
+			return fmt.Errorf("verbs: loop must be a count or \"forever\", got %q", str)
+		}
+		*l = Loop{set: true, count: n}
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil || f < 0 {
+		return fmt.Errorf("verbs: loop must be a count or \"forever\", got %s", b)
+	}
+	*l = Loop{set: true, count: int(f)}
+	return nil
+}
+
+// MarshalJSON writes the count ("forever" for 0).
+func (l Loop) MarshalJSON() ([]byte, error) {
+	if l.set && l.count == 0 {
+		return []byte(`"forever"`), nil
+	}
+	return json.Marshal(l.Times())
+}
+
+// Times is how many times to play: 0 means forever.
+func (l Loop) Times() int {
+	if !l.set {
+		return 1
+	}
+	return l.count
+}

@@ -12,7 +12,9 @@ import (
 	"github.com/voxrun/voxrun/verbs/gather"
 	"github.com/voxrun/voxrun/verbs/hangup"
 	"github.com/voxrun/voxrun/verbs/pause"
+	"github.com/voxrun/voxrun/verbs/play"
 	"github.com/voxrun/voxrun/verbs/redirect"
+	"github.com/voxrun/voxrun/verbs/say"
 	"github.com/voxrun/voxrun/verbs/sipdecline"
 	"github.com/voxrun/voxrun/verbs/tag"
 )
@@ -27,7 +29,9 @@ func Verbs() map[string]verbs.Factory {
 		gather.Name:     gather.New,
 		hangup.Name:     hangup.New,
 		pause.Name:      pause.New,
+		play.Name:       play.New,
 		redirect.Name:   redirect.New,
+		say.Name:        say.New,
 		sipdecline.Name: sipdecline.New,
 		tag.Name:        tag.New,
 	}
