@@ -60,6 +60,30 @@ func goertzel(x []int16, coeff float64) float64 {
 	return 2 * p / (n * n)
 }
 
+// goertzel8 is goertzel for the eight DTMF tones in one pass over x (the
+// filters are independent, so their updates pipeline).
+func goertzel8(x []int16) (pw [8]float64) {
+	c := goertzelCoeffs
+	var a1, a2, b1, b2 [4]float64
+	for _, v := range x {
+		f := float64(v)
+		a1[0], a2[0] = f+c[0]*a1[0]-a2[0], a1[0]
+		a1[1], a2[1] = f+c[1]*a1[1]-a2[1], a1[1]
+		a1[2], a2[2] = f+c[2]*a1[2]-a2[2], a1[2]
+		a1[3], a2[3] = f+c[3]*a1[3]-a2[3], a1[3]
+		b1[0], b2[0] = f+c[4]*b1[0]-b2[0], b1[0]
+		b1[1], b2[1] = f+c[5]*b1[1]-b2[1], b1[1]
+		b1[2], b2[2] = f+c[6]*b1[2]-b2[2], b1[2]
+		b1[3], b2[3] = f+c[7]*b1[3]-b2[3], b1[3]
+	}
+	n2 := float64(len(x)) * float64(len(x))
+	for i := range 4 {
+		pw[i] = 2 * (a1[i]*a1[i] + a2[i]*a2[i] - c[i]*a1[i]*a2[i]) / n2
+		pw[4+i] = 2 * (b1[i]*b1[i] + b2[i]*b2[i] - c[4+i]*b1[i]*b2[i]) / n2
+	}
+	return pw
+}
+
 // InbandDetector finds DTMF tones in the audio (for peers without RFC 4733):
 // a media.Sink that reports each key press once, with its duration, to Sink.
 // A key must be present for two consecutive 20 ms frames (40 ms, ITU-T Q.24's
@@ -124,10 +148,7 @@ func classify(x []int16) byte {
 	if energy < 2*minTonePower {
 		return 0
 	}
-	var pw [8]float64
-	for i := range pw {
-		pw[i] = goertzel(x, goertzelCoeffs[i])
-	}
+	pw := goertzel8(x)
 	row, col := peak(pw[:4]), peak(pw[4:])
 	pr, pc := pw[row], pw[4+col]
 	switch {

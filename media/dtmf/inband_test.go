@@ -251,3 +251,11 @@ func TestInbandIgnoresRecordedSpeech(t *testing.T) {
 	}
 	require.Equal(t, "3#9", string(keys))
 }
+
+func TestGoertzel8MatchesGoertzel(t *testing.T) {
+	x := keyTone(t, '8', -10, 0, 160)
+	pw := goertzel8(x)
+	for i := range 8 {
+		require.InEpsilon(t, goertzel(x, goertzelCoeffs[i]), pw[i], 1e-9)
+	}
+}
