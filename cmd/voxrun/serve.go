@@ -18,6 +18,7 @@ import (
 
 	"github.com/voxrun/voxrun/api"
 	"github.com/voxrun/voxrun/runtime"
+	"github.com/voxrun/voxrun/sip"
 	"github.com/voxrun/voxrun/store/spool"
 )
 
@@ -57,6 +58,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	log.Info("voxrun ready",
 		"version", version,
 		"http", n.httpAddr.String(),
+		"sip_udp", n.sip.UDPAddr().String(),
+		"sip_tcp", n.sip.TCPAddr().String(),
 		"provisioning", n.stores.provKind,
 		"live_state", n.stores.liveKind,
 		"data_dir", cfg.DataDir,
@@ -84,6 +87,7 @@ type node struct {
 	records  *spool.Writer
 	calls    *runtime.Manager
 	chores   *housekeeper
+	sip      *sip.Server
 	http     *api.Server
 	httpAddr net.Addr
 	httpErr  chan error
@@ -127,8 +131,15 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		st.close(log)
 		return nil, err
 	}
+	sipSrv, err := startSIP(ctx, cfg, log)
+	if err != nil {
+		records.Close()
+		st.close(log)
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
+		sipSrv.Close()
 		records.Close()
 		st.close(log)
 		return nil, fmt.Errorf("http listen %s: %w", cfg.HTTPAddr, err)
@@ -141,7 +152,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 			{Name: "live_state", Ping: st.live.Ping},
 		},
 	})
-	n := &node{stores: st, records: records, calls: calls, http: srv, httpAddr: ln.Addr(), httpErr: make(chan error, 1)}
+	n := &node{stores: st, records: records, calls: calls, sip: sipSrv, http: srv, httpAddr: ln.Addr(), httpErr: make(chan error, 1)}
 	n.chores = startHousekeeping(st.live, log, purgeEvery)
 	go func() { n.httpErr <- srv.Serve(ln) }()
 	return n, nil
@@ -166,6 +177,9 @@ func (n *node) drain(ctx context.Context, cfg Config, log *slog.Logger) error {
 func (n *node) close(ctx context.Context, log *slog.Logger) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	if err := n.sip.Close(); err != nil {
+		log.Warn("sip close", "err", err)
+	}
 	if err := n.http.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("http shutdown", "err", err)
 	}

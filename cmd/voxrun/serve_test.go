@@ -143,6 +143,22 @@ func TestServeZeroConfigFirstStart(t *testing.T) {
 	require.Equal(t, 200, code)
 	require.Contains(t, body, "voxrun_build_info")
 
+	// SIP answers OPTIONS over UDP on the configured address.
+	conn, err := net.Dial("udp", ready["sip_udp"].(string))
+	require.NoError(t, err)
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	_, err = conn.Write([]byte("OPTIONS sip:voxrun@" + ready["sip_udp"].(string) + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK-serve-test\r\n" +
+		"Max-Forwards: 70\r\nFrom: <sip:test@127.0.0.1>;tag=1\r\nTo: <sip:voxrun@127.0.0.1>\r\n" +
+		"Call-ID: serve-test@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"))
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(5*time.Second)))
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(buf[:n]), "SIP/2.0 200"), string(buf[:n]))
+
 	// The keys are printed once and written with mode 0600.
 	credPath := filepath.Join(dataDir, "initial-credentials")
 	st, err := os.Stat(credPath)
