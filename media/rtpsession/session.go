@@ -218,14 +218,16 @@ func (s *Session) SetSource(src media.Source) {
 	s.talk = true
 }
 
-// SetRemote changes where RTP goes (a re-INVITE's new SDP) and lets the
-// session latch again to whatever address the peer sends from next.
-func (s *Session) SetRemote(addr netip.AddrPort) {
+// SetRemote changes where RTP (and, when not multiplexed, RTCP) goes after
+// a re-INVITE's new SDP, and lets the session latch again to whatever
+// address the peer sends from next. A zero rtcp keeps RTP's port plus one.
+func (s *Session) SetRemote(rtp, rtcp netip.AddrPort) {
 	s.recvMu.Lock()
 	s.latched = netip.AddrPort{}
+	s.rtcp.remote = rtcp
 	s.recvMu.Unlock()
 	s.sendMu.Lock()
-	s.remote = addr
+	s.remote = rtp
 	s.talk = true
 	s.sendMu.Unlock()
 }

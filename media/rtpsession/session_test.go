@@ -487,3 +487,24 @@ func TestFromSDP(t *testing.T) {
 		})
 	}
 }
+
+func TestSetRemoteMovesAndRelatches(t *testing.T) {
+	first, second := newPeer(t), newPeer(t)
+	f := newSession(t, Config{Remote: first.addr(), Codec: g711.PCMU})
+	first.send(f.s.LocalAddr(), first.packet(0, make([]byte, 160)))
+	waitFor(t, func() bool { return f.s.Stats().PacketsReceived == 1 })
+	f.clock.Tick(1)
+	a := first.read()
+
+	// A re-INVITE moves the peer: RTP goes to the new address, continuous,
+	// as a new talkspurt, and the new source is accepted (not foreign).
+	f.s.SetRemote(second.addr(), netip.AddrPort{})
+	f.clock.Tick(1)
+	b := second.read()
+	require.True(t, b.Marker)
+	require.Equal(t, a.SequenceNumber+1, b.SequenceNumber)
+	second.seq = first.seq
+	second.send(f.s.LocalAddr(), second.packet(0, make([]byte, 160)))
+	waitFor(t, func() bool { return f.s.Stats().PacketsReceived == 2 })
+	require.Zero(t, f.s.Stats().Foreign)
+}
