@@ -2,11 +2,14 @@ package sip_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
 	"os"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -207,4 +210,72 @@ func readFor(t *testing.T, ctx context.Context, c siptest.Conn, callID string) [
 			return msg
 		}
 	}
+}
+
+func TestPikeBansFloodingSource(t *testing.T) {
+	clock := siptest.NewClock(time.Unix(1_700_000_000, 0))
+	srv := startServer(t, sip.Config{
+		Pike:  admission.PikeConfig{Rate: 5, Burst: 10, Ban: time.Minute},
+		Clock: clock.Now,
+	}, nil)
+	addr := srv.UDPAddr()
+	c := dial(t, "udp", addr)
+	ctx := timeout(t, 10*time.Second)
+	for i := 0; i < 10; i++ { // the burst is answered
+		status, err := siptest.Ping(ctx, c, addr, fmt.Sprintf("flood-%d", i))
+		require.NoError(t, err)
+		require.Equal(t, 200, status)
+	}
+	// The eleventh message bans the source: nothing is answered, over UDP or
+	// TCP, until the ban ends.
+	_, err := siptest.Ping(timeout(t, 300*time.Millisecond), c, addr, "flood-banned")
+	require.ErrorIs(t, err, siptest.ErrNoReply)
+	tcp := dial(t, "tcp", addr)
+	_, err = siptest.Ping(timeout(t, 2*time.Second), tcp, addr, "flood-tcp")
+	require.Error(t, err, "a banned source's connections are closed")
+	clock.Advance(61 * time.Second)
+	status, err := siptest.Ping(timeout(t, 5*time.Second), c, addr, "after-ban")
+	require.NoError(t, err)
+	require.Equal(t, 200, status)
+	require.NotZero(t, srv.Stats().Limited)
+}
+
+func TestOversizedMessages(t *testing.T) {
+	srv := startServer(t, sip.Config{MaxMessageSize: 2048}, nil)
+	addr := srv.UDPAddr()
+	pad := "X-Pad: " + strings.Repeat("a", 3000)
+	for _, network := range []string{"udp", "tcp"} {
+		t.Run(network, func(t *testing.T) {
+			c := dial(t, network, addr)
+			ctx := timeout(t, 5*time.Second)
+			require.NoError(t, c.Send(ctx, siptest.Request("OPTIONS", c, addr, "big-"+network, pad)))
+			msg, err := siptest.ReadFinal(ctx, c)
+			if network == "tcp" {
+				// The header section alone is over the limit: no way to frame
+				// the message, the connection is closed without an answer.
+				requireClosed(t, err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, 513, siptest.Status(msg))
+		})
+	}
+	t.Run("tcp body over the limit", func(t *testing.T) {
+		c := dial(t, "tcp", addr)
+		ctx := timeout(t, 5*time.Second)
+		req := strings.Replace(string(siptest.Request("MESSAGE", c, addr, "bigbody")), "Content-Length: 0", "Content-Type: text/plain\r\nContent-Length: 4000", 1)
+		require.NoError(t, c.Send(ctx, []byte(req+strings.Repeat("b", 4000))))
+		msg, err := siptest.ReadFinal(ctx, c)
+		require.NoError(t, err)
+		require.Equal(t, 513, siptest.Status(msg))
+		_, err = c.Read(ctx)
+		requireClosed(t, err)
+	})
+}
+
+// requireClosed checks that a read failed because the server closed the
+// connection: EOF, or a reset when unread bytes were left behind.
+func requireClosed(t *testing.T, err error) {
+	t.Helper()
+	require.True(t, errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET), "want a closed connection, got %v", err)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,7 +167,7 @@ func TestTorture(t *testing.T) {
 				expect(t, c, raw, want, tc.section+" "+tc.rfc)
 				if want.closed {
 					_, err := c.Read(timeout(t, 2*time.Second))
-					require.ErrorIs(t, err, io.EOF, "framing errors close the connection")
+					requireClosed(t, err) // framing errors close the connection
 				}
 				if network == "tcp" {
 					c = dial(t, network, addr) // the first stream may be left waiting (clerr)
