@@ -218,18 +218,27 @@ func (s *Session) SetSource(src media.Source) {
 	s.talk = true
 }
 
-// SetRemote changes where RTP (and, when not multiplexed, RTCP) goes after
-// a re-INVITE's new SDP, and lets the session latch again to whatever
-// address the peer sends from next. A zero rtcp keeps RTP's port plus one.
-func (s *Session) SetRemote(rtp, rtcp netip.AddrPort) {
+// SetRemote changes where RTP goes after a re-INVITE's new SDP, and lets
+// the session latch again to whatever address the peer sends from next.
+// When RTCP is not multiplexed it goes to rtp's port plus one until
+// SetRemoteRTCP says otherwise or the peer's RTCP re-latches it.
+func (s *Session) SetRemote(rtp netip.AddrPort) {
 	s.recvMu.Lock()
 	s.latched = netip.AddrPort{}
-	s.rtcp.remote = rtcp
+	s.rtcp.remote = netip.AddrPort{}
 	s.recvMu.Unlock()
 	s.sendMu.Lock()
 	s.remote = rtp
 	s.talk = true
 	s.sendMu.Unlock()
+}
+
+// SetRemoteRTCP sets where RTCP goes when it is not multiplexed (the new
+// SDP's a=rtcp).
+func (s *Session) SetRemoteRTCP(rtcp netip.AddrPort) {
+	s.recvMu.Lock()
+	defer s.recvMu.Unlock()
+	s.rtcp.remote = rtcp
 }
 
 // SetDirection applies a new negotiated direction (hold and resume).

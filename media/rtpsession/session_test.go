@@ -498,7 +498,7 @@ func TestSetRemoteMovesAndRelatches(t *testing.T) {
 
 	// A re-INVITE moves the peer: RTP goes to the new address, continuous,
 	// as a new talkspurt, and the new source is accepted (not foreign).
-	f.s.SetRemote(second.addr(), netip.AddrPort{})
+	f.s.SetRemote(second.addr())
 	f.clock.Tick(1)
 	b := second.read()
 	require.True(t, b.Marker)
