@@ -1,0 +1,322 @@
+package player
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/voxrun/voxrun/media/diskcache"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxBytes       = 32 << 20
+	DefaultCacheBytes     = 512 << 20
+	DefaultConnectTimeout = 5 * time.Second
+	DefaultTimeout        = 30 * time.Second
+	// MaxSilence bounds silence_stream://<ms> (an hour).
+	MaxSilence = time.Hour
+)
+
+// SilenceScheme is the prefix of a silence reference: silence_stream://500
+// is half a second of silence.
+const SilenceScheme = "silence_stream://"
+
+// Config configures a Loader. The zero value (plus a Client) works: no disk
+// cache, default limits.
+type Config struct {
+	// Client fetches http(s) URLs. cmd passes the guarded tenant client
+	// (its dialer refuses loopback, private and metadata addresses); nil
+	// refuses every URL with ErrReference.
+	Client *http.Client
+	// CacheDir is the directory of the URL cache; empty disables it (each
+	// open fetches the body into memory).
+	CacheDir string
+	// CacheBytes bounds the cache's size; least recently used audio goes
+	// first. Zero means DefaultCacheBytes.
+	CacheBytes int64
+	// MaxBytes caps one body. Zero means DefaultMaxBytes.
+	MaxBytes int64
+	// ConnectTimeout bounds getting a connection (dial and TLS). Zero
+	// means DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// Timeout bounds a whole fetch, body included. Zero means
+	// DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Loader opens the audio references of play and say. It is safe for
+// concurrent use and holds no goroutine.
+type Loader struct {
+	cfg   Config
+	cache *diskcache.Cache // nil without CacheDir
+}
+
+// NewLoader returns a Loader for cfg.
+func NewLoader(cfg Config) (*Loader, error) {
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = DefaultMaxBytes
+	}
+	if cfg.CacheBytes <= 0 {
+		cfg.CacheBytes = DefaultCacheBytes
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	l := &Loader{cfg: cfg}
+	if cfg.CacheDir != "" {
+		c, err := diskcache.Open(cfg.CacheDir, cfg.CacheBytes)
+		if err != nil {
+			return nil, fmt.Errorf("media/player: cache: %w", err)
+		}
+		l.cache = c
+	}
+	return l, nil
+}
+
+// CacheStats returns the URL cache's figures (zero without a cache).
+func (l *Loader) CacheStats() diskcache.Stats {
+	if l.cache == nil {
+		return diskcache.Stats{}
+	}
+	return l.cache.Stats()
+}
+
+// Open opens a tenant's audio reference: an http(s) URL or
+// silence_stream://<ms>. It fetches (or revalidates) the audio before it
+// returns, so the first ReadFrame has audio ready. It never opens a local
+// file. The caller closes the Player.
+func (l *Loader) Open(ctx context.Context, ref string, opts Options) (*Player, error) {
+	if rest, ok := strings.CutPrefix(ref, SilenceScheme); ok {
+		ms, err := strconv.ParseInt(rest, 10, 64)
+		if err != nil || ms < 0 || ms > MaxSilence.Milliseconds() {
+			return nil, fmt.Errorf("%w: %q", ErrReference, ref)
+		}
+		return newSilencePlayer(ms, opts), nil
+	}
+	u, err := url.Parse(ref)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%w: %q", ErrReference, ref)
+	}
+	if l.cfg.Client == nil {
+		return nil, fmt.Errorf("%w: no http client for %q", ErrReference, ref)
+	}
+	body, err := l.fetch(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return newStreamPlayer(body, body, opts)
+}
+
+// OpenFile plays a local file that voxrun trusts (never a tenant's string).
+// A missing file is ErrNotFound.
+func OpenFile(path string, opts Options) (*Player, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("media/player: %w", err)
+	}
+	return newStreamPlayer(f, f, opts)
+}
+
+// OpenReader plays audio held by the caller (a synthesised prompt, a test
+// file); it is not closed by the Player.
+func OpenReader(rs io.ReadSeeker, opts Options) (*Player, error) {
+	return newStreamPlayer(rs, nil, opts)
+}
+
+// entryMeta is what the cache keeps beside a body.
+type entryMeta struct {
+	URL          string `json:"url"`
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
+}
+
+// body is fetched audio: a cache entry or bytes in memory.
+type body interface {
+	io.ReadSeeker
+	io.Closer
+}
+
+type memBody struct{ *bytes.Reader }
+
+func (memBody) Close() error { return nil }
+
+// fetch returns the body of ref, from the cache when the server says it has
+// not changed.
+func (l *Loader) fetch(ctx context.Context, ref string) (body, error) {
+	var cached *os.File
+	var meta entryMeta
+	if l.cache != nil {
+		if f, m, ok := l.cache.Get(ref); ok {
+			if json.Unmarshal(m, &meta) == nil && meta.URL == ref {
+				cached = f
+			} else {
+				f.Close()
+			}
+		}
+	}
+	closeCached := func() {
+		if cached != nil {
+			cached.Close()
+		}
+	}
+
+	parent := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	ctx, cancelTotal := context.WithTimeoutCause(ctx, l.cfg.Timeout, ErrTimeout)
+	defer cancelTotal()
+	connect := time.AfterFunc(l.cfg.ConnectTimeout, func() { cancel(ErrConnectTimeout) })
+	defer connect.Stop()
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { connect.Stop() },
+	})
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref, nil)
+	if err != nil {
+		closeCached()
+		return nil, fmt.Errorf("%w: %q: %w", ErrReference, ref, err)
+	}
+	req.Header.Set("Accept", "audio/wav, audio/x-wav, audio/mpeg, audio/*;q=0.9, */*;q=0.1")
+	if cached != nil {
+		if meta.ETag != "" {
+			req.Header.Set("If-None-Match", meta.ETag)
+		}
+		if meta.LastModified != "" {
+			req.Header.Set("If-Modified-Since", meta.LastModified)
+		}
+	}
+	resp, err := l.cfg.Client.Do(req)
+	if err != nil {
+		if cause := context.Cause(ctx); cause != nil {
+			err = cause
+		}
+		if cached != nil && parent.Err() == nil {
+			// The server is unreachable: the copy we have beats silence.
+			return cached, nil
+		}
+		closeCached()
+		return nil, fmt.Errorf("%w: GET %s: %w", ErrFetch, ref, err)
+	}
+	defer resp.Body.Close()
+
+	switch {
+	case resp.StatusCode == http.StatusNotModified && cached != nil:
+		fresh := validators(ref, resp.Header, meta)
+		if b, err := json.Marshal(fresh); err == nil {
+			_ = l.cache.Touch(ref, b)
+		}
+		return cached, nil
+	case resp.StatusCode != http.StatusOK:
+		closeCached()
+		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
+			if l.cache != nil {
+				l.cache.Remove(ref)
+			}
+		}
+		return nil, &HTTPError{URL: ref, Status: resp.StatusCode}
+	}
+	closeCached()
+	if resp.ContentLength > l.cfg.MaxBytes {
+		return nil, fmt.Errorf("%w: %s is %d bytes (cap %d)", ErrTooLarge, ref, resp.ContentLength, l.cfg.MaxBytes)
+	}
+	br := bufio.NewReaderSize(resp.Body, 4096)
+	head, _ := br.Peek(12)
+	if _, ok := sniff(head); !ok {
+		if err := context.Cause(ctx); err != nil {
+			return nil, fmt.Errorf("%w: GET %s: %w", ErrFetch, ref, err)
+		}
+		return nil, fmt.Errorf("%w: %s (%s) starts with %q", ErrNotAudio, ref, resp.Header.Get("Content-Type"), head)
+	}
+	limited := &capReader{r: br, left: l.cfg.MaxBytes}
+	readErr := func(err error) error {
+		if errors.Is(err, ErrTooLarge) {
+			return fmt.Errorf("%w: %s over %d bytes", ErrTooLarge, ref, l.cfg.MaxBytes)
+		}
+		if cause := context.Cause(ctx); cause != nil {
+			err = cause
+		}
+		return fmt.Errorf("%w: GET %s: body: %w", ErrFetch, ref, err)
+	}
+
+	if l.cache == nil || noStore(resp.Header) {
+		b, err := io.ReadAll(limited)
+		if err != nil {
+			return nil, readErr(err)
+		}
+		return memBody{bytes.NewReader(b)}, nil
+	}
+	m, _ := json.Marshal(validators(ref, resp.Header, entryMeta{}))
+	err = l.cache.Put(ref, m, func(w io.Writer) error {
+		_, err := io.Copy(w, limited)
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, diskcache.ErrTooLarge) {
+			err = ErrTooLarge
+		}
+		return nil, readErr(err)
+	}
+	f, _, ok := l.cache.Get(ref)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s vanished from the cache", ErrFetch, ref)
+	}
+	return f, nil
+}
+
+// validators keeps the response's ETag and Last-Modified (a 304 may repeat
+// or update them).
+func validators(ref string, h http.Header, old entryMeta) entryMeta {
+	m := entryMeta{URL: ref, ETag: old.ETag, LastModified: old.LastModified}
+	if v := h.Get("ETag"); v != "" {
+		m.ETag = v
+	}
+	if v := h.Get("Last-Modified"); v != "" {
+		m.LastModified = v
+	}
+	return m
+}
+
+func noStore(h http.Header) bool {
+	return strings.Contains(strings.ToLower(h.Get("Cache-Control")), "no-store")
+}
+
+// capReader fails with ErrTooLarge past its limit.
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		var one [1]byte
+		if n, _ := c.r.Read(one[:]); n > 0 {
+			return 0, ErrTooLarge
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
