@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -88,8 +89,18 @@ func freePort(network string) (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// start runs voxrun serve on dir and returns the time from exec to ready.
+// start runs voxrun serve on dir and returns the time from exec to ready. A
+// start that fails before ready (a port taken in between) is tried again once
+// on other ports.
 func start(bin, dir string) (time.Duration, error) {
+	d, err := startOnce(bin, dir)
+	if err != nil {
+		return startOnce(bin, dir)
+	}
+	return d, nil
+}
+
+func startOnce(bin, dir string) (time.Duration, error) {
 	httpPort, err := freePort("tcp")
 	if err != nil {
 		return 0, err
@@ -105,19 +116,29 @@ func start(bin, dir string) (time.Duration, error) {
 		"--sip-addr", fmt.Sprintf("127.0.0.1:%d", sipPort),
 		"--log-level", "warn")
 	cmd.Env = append(os.Environ(), "VOXRUN_CONFIG=")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	client := &http.Client{Timeout: 200 * time.Millisecond}
 
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
 	defer func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
+		<-exited
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for ctx.Err() == nil {
+		select {
+		case err := <-exited:
+			exited <- err
+			return 0, fmt.Errorf("voxrun exited before ready (%v): %s", err, stderr.String())
+		default:
+		}
 		resp, err := client.Get(url)
 		if err == nil {
 			resp.Body.Close()

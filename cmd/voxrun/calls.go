@@ -18,11 +18,7 @@ import (
 
 // newCalls builds the runtime: the verb registry, the guarded webhook client
 // and the call manager.
-func newCalls(cfg Config, st *stores, records runtime.Records, reg prometheus.Registerer, log *slog.Logger) (*runtime.Manager, error) {
-	validator, err := schemas.NewValidator()
-	if err != nil {
-		return nil, fmt.Errorf("verb schemas: %w", err)
-	}
+func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runtime.Records, reg prometheus.Registerer, log *slog.Logger) (*runtime.Manager, error) {
 	registry := verbs.NewRegistry(validator)
 	builtin.Register(registry)
 

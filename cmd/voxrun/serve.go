@@ -18,6 +18,7 @@ import (
 
 	"github.com/voxrun/voxrun/api"
 	"github.com/voxrun/voxrun/runtime"
+	"github.com/voxrun/voxrun/schemas"
 	"github.com/voxrun/voxrun/sip"
 	"github.com/voxrun/voxrun/store/spool"
 )
@@ -81,6 +82,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	return n.drain(ctx, cfg, log)
 }
 
+type validatorResult struct {
+	v   *schemas.Validator
+	err error
+}
+
 // node is one running voxrun: its stores, calls and servers.
 type node struct {
 	stores   *stores
@@ -99,6 +105,13 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	// Compiling the verb schemas takes tens of milliseconds: do it while the
+	// stores open.
+	validator := make(chan validatorResult, 1)
+	go func() {
+		v, err := schemas.NewValidator()
+		validator <- validatorResult{v, err}
+	}()
 	st, err := openStores(ctx, cfg, log)
 	if err != nil {
 		return nil, err
@@ -125,7 +138,13 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		st.close(log)
 		return nil, err
 	}
-	calls, err := newCalls(cfg, st, records, reg, log)
+	vr := <-validator
+	if vr.err != nil {
+		records.Close()
+		st.close(log)
+		return nil, fmt.Errorf("verb schemas: %w", vr.err)
+	}
+	calls, err := newCalls(cfg, st, vr.v, records, reg, log)
 	if err != nil {
 		records.Close()
 		st.close(log)
