@@ -27,6 +27,7 @@ command -v mariadb >/dev/null 2>&1 || command -v mysql >/dev/null 2>&1 || need+=
 # node and npm run the jambonz npm packages that the tests use as oracles.
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
