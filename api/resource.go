@@ -22,6 +22,9 @@ type resource[T any] struct {
 	fixed []string
 	// filters lists the query parameters a list accepts as equality filters.
 	filters []string
+	// required lists the properties a create must carry (jambonz's
+	// "missing field" 400).
+	required []string
 	// prepare adjusts a body before it is read (optional).
 	prepare func(body map[string]any) error
 	// beforeCreate completes a new record (optional).
@@ -149,6 +152,11 @@ func (r *resource[T]) create(v *v1, c *fiber.Ctx, tgt target) error {
 	vals, err := wireValues(r.fields, body, skip)
 	if err != nil {
 		return err
+	}
+	for _, k := range r.required {
+		if v, ok := vals[k]; !ok || v == nil || v == "" {
+			return fiber.NewError(fiber.StatusBadRequest, "missing field "+k)
+		}
 	}
 	var rec T
 	setFields(r.fields, &rec, vals)

@@ -39,25 +39,25 @@ func mountV1(app *fiber.App, cfg Config) {
 func (v *v1) routes(g fiber.Router) {
 	p := v.prov
 
-	sps := newResource(resource[store.ServiceProvider]{name: "service provider", repo: p.ServiceProviders})
-	accounts := newResource(resource[store.Account]{name: "account", repo: p.Accounts,
+	sps := newResource(resource[store.ServiceProvider]{name: "service provider", repo: p.ServiceProviders, required: []string{"name"}})
+	accounts := newResource(resource[store.Account]{name: "account", repo: p.Accounts, required: []string{"name"},
 		beforeCreate: func(a *store.Account) error {
 			secret, err := newWebhookSecret()
 			a.WebhookSecret = secret
 			return err
 		}})
-	apps := newResource(resource[store.Application]{name: "application", repo: p.Applications,
+	apps := newResource(resource[store.Application]{name: "application", repo: p.Applications, required: []string{"name"},
 		prepare: stringifyJSON("app_json", "env_vars")})
-	numbers := newResource(resource[store.PhoneNumber]{name: "phone number", repo: p.PhoneNumbers})
-	carriers := newResource(resource[store.VoipCarrier]{name: "voip carrier", repo: p.VoipCarriers})
-	gateways := newResource(resource[store.SipGateway]{name: "sip gateway", repo: p.SipGateways,
+	numbers := newResource(resource[store.PhoneNumber]{name: "phone number", repo: p.PhoneNumbers, required: []string{"number"}})
+	carriers := newResource(resource[store.VoipCarrier]{name: "voip carrier", repo: p.VoipCarriers, required: []string{"name"}})
+	gateways := newResource(resource[store.SipGateway]{name: "sip gateway", repo: p.SipGateways, required: []string{"voip_carrier_sid", "ipv4"},
 		fixed: []string{"voip_carrier_sid"}, filters: []string{"voip_carrier_sid"}})
 	lcrs := newResource(resource[store.LCR]{name: "lcr", repo: p.LCRs})
-	routes := newResource(resource[store.LCRRoute]{name: "lcr route", repo: p.LCRRoutes,
+	routes := newResource(resource[store.LCRRoute]{name: "lcr route", repo: p.LCRRoutes, required: []string{"lcr_sid", "regex"},
 		fixed: []string{"lcr_sid"}, filters: []string{"lcr_sid"}})
-	entries := newResource(resource[store.LCRCarrierSetEntry]{name: "lcr carrier set entry", repo: p.LCRCarrierSetEntries,
+	entries := newResource(resource[store.LCRCarrierSetEntry]{name: "lcr carrier set entry", repo: p.LCRCarrierSetEntries, required: []string{"lcr_route_sid", "voip_carrier_sid"},
 		fixed: []string{"lcr_route_sid"}, filters: []string{"lcr_route_sid"}})
-	clients := newResource(resource[store.Client]{name: "client", repo: p.Clients,
+	clients := newResource(resource[store.Client]{name: "client", repo: p.Clients, required: []string{"username"},
 		prepare: dropObscured("password"),
 		view: func(c store.Client) any {
 			c.Password = obscure(c.Password)

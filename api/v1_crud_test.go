@@ -339,3 +339,27 @@ func TestSpeechCredentials(t *testing.T) {
 	require.Equal(t, 204, e.do("DELETE", path+"/"+sid, a.key, nil).code)
 	require.Equal(t, 404, e.do("GET", path+"/"+sid, a.key, nil).code)
 }
+
+func TestCreateRequiresFields(t *testing.T) {
+	e := newEnv(t)
+	a := e.accounts[0][0]
+	cases := []struct {
+		name, path, key string
+		body            map[string]any
+		missing         string
+	}{
+		{"application without a name", "/v1/Applications", a.key, map[string]any{"call_hook": "https://x"}, "name"},
+		{"account without a name", "/v1/Accounts", e.spKey[0], map[string]any{}, "name"},
+		{"number without a number", "/v1/PhoneNumbers", a.key, map[string]any{"number": ""}, "number"},
+		{"gateway without an address", "/v1/SipGateways", a.key, map[string]any{"voip_carrier_sid": "x"}, "ipv4"},
+		{"client without a username", "/v1/Clients", a.key, map[string]any{"password": "p"}, "username"},
+		{"provider without a name", "/v1/ServiceProviders", e.admin, map[string]any{"description": "d"}, "name"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do("POST", tc.path, tc.key, tc.body)
+			require.Equal(t, 400, r.code, r.raw)
+			require.Equal(t, map[string]any{"msg": "missing field " + tc.missing}, r.obj(t))
+		})
+	}
+}
