@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/voxrun/voxrun/apps"
 	"github.com/voxrun/voxrun/apps/webhook"
+	"github.com/voxrun/voxrun/media/player"
 	"github.com/voxrun/voxrun/runtime"
 	"github.com/voxrun/voxrun/schemas"
 	"github.com/voxrun/voxrun/store"
@@ -37,6 +39,13 @@ func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runt
 		return nil, err
 	}
 	_ = hooks // handed to routed calls once SIP is wired in (issue 4)
+	loader, err := player.NewLoader(player.Config{
+		Client:   webhook.NewHTTPClient(guard),
+		CacheDir: filepath.Join(cfg.DataDir, "cache", "audio"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("audio: %w", err)
+	}
 
 	node := cfg.NodeName
 	if node == "" {
@@ -46,6 +55,7 @@ func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runt
 		Live:     st.live,
 		Records:  records,
 		Registry: registry,
+		Audio:    &audio{loader: loader},
 		Logger:   log,
 		Node:     node,
 		Metrics:  reg,
