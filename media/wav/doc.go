@@ -4,6 +4,12 @@
 // filled in. NewSource turns a file into a media.Source of 20 ms frames at
 // 8 kHz: downmixed to mono and resampled through media/resample.
 //
-// It is not a player: fetching URLs, caching, looping and progress belong to
-// the player built on it. It does not write WAV (the recorder will).
+// Writer streams 16-bit PCM (mono, or stereo with one party per channel) to
+// a WAV file as it comes, with a size bound; when the bound is reached or
+// the disk fails it stops, reports ErrTruncated, and Close still leaves a
+// valid file.
+//
+// It is not a player or a recorder: fetching URLs, caching, looping and
+// progress belong to media/player; choosing what to record, the duration
+// bound and alerts belong to the recorder built on Writer.
 package wav
