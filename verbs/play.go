@@ -35,6 +35,24 @@ var (
 	ErrNoTTS = errors.New("verbs: text-to-speech unavailable")
 )
 
+// AudioOut gives a playing verb what it needs: the call's media endpoint
+// (answering first, or 183 for early media) and its audio opener.
+func AudioOut(ctx context.Context, call Call, verb string, earlyMedia bool) (media.Endpoint, Audio, error) {
+	m, err := Need[Media](call, verb, "media")
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := Need[Audio](call, verb, "audio playback")
+	if err != nil {
+		return nil, nil, err
+	}
+	ep, err := m.Endpoint(ctx, earlyMedia)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ep, a, nil
+}
+
 // PlayOn makes src the endpoint's current source and waits until src ends
 // (io.EOF), ctx ends, or max elapses (0: no limit). It returns how long it
 // played and whether src ran to its end. The endpoint falls back to silence

@@ -61,15 +61,7 @@ func (*Play) Name() string { return Name }
 
 // Run implements verbs.Verb.
 func (p *Play) Run(ctx context.Context, call verbs.Call) (verbs.Outcome, error) {
-	m, err := verbs.Need[verbs.Media](call, Name, "media")
-	if err != nil {
-		return verbs.Outcome{}, err
-	}
-	audio, err := verbs.Need[verbs.Audio](call, Name, "audio playback")
-	if err != nil {
-		return verbs.Outcome{}, err
-	}
-	ep, err := m.Endpoint(ctx, p.EarlyMedia)
+	ep, audio, err := verbs.AudioOut(ctx, call, Name, p.EarlyMedia)
 	if err != nil {
 		return verbs.Outcome{}, err
 	}

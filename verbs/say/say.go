@@ -55,15 +55,7 @@ func isAudioURL(s string) bool {
 
 // Run implements verbs.Verb.
 func (s *Say) Run(ctx context.Context, call verbs.Call) (verbs.Outcome, error) {
-	m, err := verbs.Need[verbs.Media](call, Name, "media")
-	if err != nil {
-		return verbs.Outcome{}, err
-	}
-	audio, err := verbs.Need[verbs.Audio](call, Name, "audio playback")
-	if err != nil {
-		return verbs.Outcome{}, err
-	}
-	ep, err := m.Endpoint(ctx, s.EarlyMedia)
+	ep, audio, err := verbs.AudioOut(ctx, call, Name, s.EarlyMedia)
 	if err != nil {
 		return verbs.Outcome{}, err
 	}
