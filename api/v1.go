@@ -89,8 +89,8 @@ func (v *v1) routes(g fiber.Router) {
 	g.Get("/Accounts/:sid/Limits", v.listLimits)
 	g.Post("/Accounts/:sid/Limits", v.setLimit)
 	g.Delete("/Accounts/:sid/Limits", v.deleteLimits)
-	g.Get("/Accounts/:sid/RecentCalls", v.recentCalls)
-	g.Get("/Accounts/:sid/Alerts", v.alerts)
+	g.Get("/Accounts/:sid/RecentCalls", func(c *fiber.Ctx) error { return v.recentCalls(c, acct) })
+	g.Get("/Accounts/:sid/Alerts", func(c *fiber.Ctx) error { return v.alerts(c, acct) })
 	g.Get("/Accounts/:sid/RegisteredSipUsers", v.registeredSipUsers)
 	g.Get("/Accounts/:sid/RegisteredSipUsers/:client", v.registeredSipUser)
 	g.Get("/Accounts/:sid/Queues", v.queues)
@@ -104,6 +104,8 @@ func (v *v1) routes(g fiber.Router) {
 	lcrs.mount(v, g, "/ServiceProviders/:sid/Lcrs", spOwn, listCreate())
 	apiKeys.mount(v, g, "/ServiceProviders/:sid/ApiKeys", spOwn, ops{list: true})
 	v.speechCredentials(g, "/ServiceProviders/:sid/SpeechCredentials", spOwn)
+	g.Get("/ServiceProviders/:sid/RecentCalls", func(c *fiber.Ctx) error { return v.recentCalls(c, sp) })
+	g.Get("/ServiceProviders/:sid/Alerts", func(c *fiber.Ctx) error { return v.alerts(c, sp) })
 
 	routes.mount(v, g, "/Lcrs/:sid/Routes", v.lcrTarget, ops{list: true})
 }

@@ -51,12 +51,6 @@ func (v *v1) readPageQuery(c *fiber.Ctx) (pageQuery, error) {
 	return q, nil
 }
 
-// recordScope is the account in the path, as an account scope.
-func (v *v1) recordScope(c *fiber.Ctx) (store.Scope, error) {
-	s, _, err := v.accountTarget(c)
-	return s, err
-}
-
 // cdrView is a call record as jambonz's RecentCalls returns it: times in
 // milliseconds since the epoch, the SIP Call-ID as sip_call_id.
 type cdrView struct {
@@ -97,9 +91,11 @@ func viewCDR(r store.CDR) cdrView {
 	return v
 }
 
-// recentCalls is GET /Accounts/:sid/RecentCalls: {total, batch, page, data}.
-func (v *v1) recentCalls(c *fiber.Ctx) error {
-	s, err := v.recordScope(c)
+// recentCalls is GET /Accounts/:sid/RecentCalls (one account's calls) and
+// GET /ServiceProviders/:sid/RecentCalls (all its accounts'):
+// {total, batch, page, data}.
+func (v *v1) recentCalls(c *fiber.Ctx, tgt target) error {
+	s, _, err := tgt(c)
 	if err != nil {
 		return v.fail(c, "recent calls", err)
 	}
@@ -133,9 +129,10 @@ func (v *v1) recentCalls(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"total": total, "batch": len(data), "page": pq.page, "data": data})
 }
 
-// alerts is GET /Accounts/:sid/Alerts: {total, batch, page, data}.
-func (v *v1) alerts(c *fiber.Ctx) error {
-	s, err := v.recordScope(c)
+// alerts is GET /Accounts/:sid/Alerts and /ServiceProviders/:sid/Alerts:
+// {total, batch, page, data}.
+func (v *v1) alerts(c *fiber.Ctx, tgt target) error {
+	s, _, err := tgt(c)
 	if err != nil {
 		return v.fail(c, "alerts", err)
 	}

@@ -90,6 +90,17 @@ func TestRecentCalls(t *testing.T) {
 		require.Equal(t, float64(60), m["total"])
 	}
 	require.Equal(t, 404, e.do("GET", path+"?page=1&count=25", other.key, nil).code)
+
+	// A provider's page spans its accounts, never another provider's.
+	spPath := "/v1/ServiceProviders/" + e.sp[0] + "/RecentCalls?page=1&count=100"
+	r := e.do("GET", spPath, e.spKey[0], nil)
+	require.Equal(t, 200, r.code, r.raw)
+	require.Equal(t, float64(60), r.obj(t)["total"])
+	require.NotContains(t, r.raw, "foreign")
+	require.Equal(t, 404, e.do("GET", spPath, e.spKey[1], nil).code)
+	require.Equal(t, 403, e.do("GET", spPath, a.key, nil).code)
+	r = e.do("GET", "/v1/ServiceProviders/"+e.sp[1]+"/RecentCalls?page=1&count=100", e.admin, nil)
+	require.Equal(t, float64(1), r.obj(t)["total"])
 }
 
 func TestAlerts(t *testing.T) {
@@ -107,6 +118,9 @@ func TestAlerts(t *testing.T) {
 	}
 	alerts = append(alerts, store.Alert{AccountSID: e.accounts[0][1].account, AlertType: "no-tts", Message: "sibling's"})
 	require.NoError(t, e.prov.WriteAlerts(context.Background(), alerts))
+	r := e.do("GET", "/v1/ServiceProviders/"+e.sp[0]+"/Alerts?page=1&count=100", e.spKey[0], nil)
+	require.Equal(t, float64(31), r.obj(t)["total"], "the provider sees its accounts' alerts")
+	require.Equal(t, 404, e.do("GET", "/v1/ServiceProviders/"+e.sp[0]+"/Alerts", e.spKey[1], nil).code)
 	path := "/v1/Accounts/" + a.account + "/Alerts"
 
 	cases := []struct {
@@ -132,6 +146,7 @@ func TestAlerts(t *testing.T) {
 			require.Equal(t, float64(tc.batch), m["batch"])
 			require.NotContains(t, r.raw, "sibling's")
 			item := m["data"].([]any)[0].(map[string]any)
+			require.Equal(t, a.account, item["account_sid"])
 			for _, k := range []string{"time", "account_sid", "alert_type", "message"} {
 				require.Contains(t, item, k)
 			}
