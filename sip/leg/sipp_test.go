@@ -1,0 +1,135 @@
+package leg_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/voxrun/voxrun/media"
+	"github.com/voxrun/voxrun/sip/leg"
+)
+
+// sippPath finds sipp; without it the test is skipped, except under CI=true
+// where its absence is a failure (scripts/test-deps.sh installs it).
+func sippPath(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("sipp")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("sipp is not installed (Debian package sip-tester; run scripts/test-deps.sh)")
+		}
+		t.Skip("sipp is not installed (Debian package sip-tester)")
+	}
+	return p
+}
+
+// freeUDPPort returns a UDP port free on 127.0.0.1 right now.
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// runSipp runs one call of scenario against the harness's server, on
+// 127.0.0.1 only, bounded in time, and fails the test with sipp's error log
+// when the call fails.
+func runSipp(t *testing.T, h *harness, scenario string) {
+	t.Helper()
+	sipp := sippPath(t)
+	abs, err := filepath.Abs(filepath.Join("testdata", "sipp", scenario))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sipp,
+		"-sf", abs,
+		"-m", "1", "-l", "1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
+		"-s", "15551234567",
+		"-timeout", "20s", "-timeout_error",
+		"-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
+		"-trace_msg", "-message_file", filepath.Join(dir, "messages.log"),
+		h.srv.UDPAddr().String(),
+	)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		errs, _ := os.ReadFile(filepath.Join(dir, "errors.log"))
+		msgs, _ := os.ReadFile(filepath.Join(dir, "messages.log"))
+		t.Fatalf("sipp %s failed: %v\n--- output\n%s\n--- errors\n%s\n--- messages\n%s", scenario, err, tail(out), errs, msgs)
+	}
+}
+
+func tail(b []byte) []byte {
+	if len(b) > 4000 {
+		return b[len(b)-4000:]
+	}
+	return b
+}
+
+func TestSippInviteAckBye(t *testing.T) {
+	h := newHarness(t, leg.Config{}, answer)
+	runSipp(t, h, "uac_invite_bye.xml")
+	l := h.leg(t)
+	require.True(t, closed(l.Ended(), 5*time.Second))
+	require.Equal(t, leg.CauseBye, l.Cause())
+}
+
+func TestSippVoxrunHangsUp(t *testing.T) {
+	h := newHarness(t, leg.Config{}, func(ctx context.Context, l *leg.Leg) {
+		answer(ctx, l)
+		hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_ = l.Hangup(hctx, map[string]string{"X-Reason": "sipp test"})
+	})
+	runSipp(t, h, "uac_invite_remote_bye.xml")
+	l := h.leg(t)
+	require.True(t, closed(l.Done(), 5*time.Second))
+	require.Equal(t, leg.CauseHangup, l.Cause())
+}
+
+func TestSippCancel(t *testing.T) {
+	h := newHarness(t, leg.Config{}, func(ctx context.Context, l *leg.Leg) { _ = l.Ring(ctx, nil) })
+	runSipp(t, h, "uac_cancel.xml")
+	l := h.leg(t)
+	require.True(t, closed(l.Ended(), 5*time.Second))
+	require.Equal(t, leg.CauseCancel, l.Cause())
+}
+
+func TestSippReinviteHold(t *testing.T) {
+	h := newHarness(t, leg.Config{}, answer)
+	runSipp(t, h, "uac_reinvite_hold.xml")
+	l := h.leg(t)
+	require.True(t, closed(l.Ended(), 5*time.Second))
+	require.Equal(t, "sendrecv", l.Media().Direction.String(), "resumed after the hold")
+	require.EqualValues(t, 4, l.Dialog().RemoteCSeq)
+}
+
+func TestSippInfoDTMF(t *testing.T) {
+	digits := make(chan media.Digit, 8)
+	h := newHarness(t, leg.Config{}, func(ctx context.Context, l *leg.Leg) {
+		l.Endpoint().OnDigit(media.DigitSinkFunc(func(d media.Digit) { digits <- d }))
+		answer(ctx, l)
+	})
+	runSipp(t, h, "uac_info_dtmf.xml")
+	l := h.leg(t)
+	require.True(t, closed(l.Ended(), 5*time.Second))
+	var got []media.Digit
+	for len(digits) > 0 {
+		got = append(got, <-digits)
+	}
+	require.Equal(t, []media.Digit{
+		{Key: '1', Duration: 160 * time.Millisecond, Origin: media.DigitSIPInfo},
+		{Key: '#', Duration: 160 * time.Millisecond, Origin: media.DigitSIPInfo},
+	}, got)
+}
