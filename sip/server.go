@@ -132,7 +132,9 @@ func (s *Server) Handle(method string, h Handler) {
 }
 
 // Start binds the UDP socket and the TCP listener on cfg.Addr and serves
-// them until Close. It returns once both are listening.
+// them until Close. It returns once both are listening. ctx bounds the
+// binding only; the handlers' context inherits its values and is cancelled
+// by Close.
 func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -25,7 +25,7 @@ func (s *Server) inspect(raw []byte, src netip.AddrPort, stream bool) verdict {
 	switch s.pike.Check(src.Addr()) {
 	case admission.Banned:
 		s.stats.limited.Add(1)
-		return verdict{}
+		return verdict{close: stream}
 	case admission.NewBan:
 		s.stats.limited.Add(1)
 		s.log.Warn("sip: source banned for flooding", "security", true, "source", src.Addr().String(), "ban", s.cfg.Pike.Ban)
