@@ -2,6 +2,8 @@ package api
 
 import (
 	"errors"
+	"reflect"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -58,21 +60,28 @@ func newResource[T any](r resource[T]) *resource[T] {
 
 // mount registers the resource's operations on path (and path/:rsid).
 func (r *resource[T]) mount(v *v1, g fiber.Router, path string, tgt target, o ops) {
+	rec := v.doc.schemaFor(reflect.TypeFor[T]())
+	tag := strings.Split(strings.TrimPrefix(path, "/"), "/")[0]
+	item := path + "/:rsid"
 	if o.list {
-		g.Get(path, func(c *fiber.Ctx) error { return r.list(v, c, tgt) })
+		v.handle(g, opDoc{method: "GET", path: path, summary: "list " + r.name + "s", tag: tag, query: r.filters,
+			result: arrayOf(rec)}, func(c *fiber.Ctx) error { return r.list(v, c, tgt) })
 	}
 	if o.create {
-		g.Post(path, func(c *fiber.Ctx) error { return r.create(v, c, tgt) })
+		v.handle(g, opDoc{method: "POST", path: path, summary: "create " + r.name, tag: tag, body: rec,
+			status: fiber.StatusCreated, result: ref("Created")}, func(c *fiber.Ctx) error { return r.create(v, c, tgt) })
 	}
-	item := path + "/:rsid"
 	if o.get {
-		g.Get(item, func(c *fiber.Ctx) error { return r.get(v, c, tgt) })
+		v.handle(g, opDoc{method: "GET", path: item, summary: "retrieve " + r.name, tag: tag, result: rec},
+			func(c *fiber.Ctx) error { return r.get(v, c, tgt) })
 	}
 	if o.update {
-		g.Put(item, func(c *fiber.Ctx) error { return r.update(v, c, tgt) })
+		v.handle(g, opDoc{method: "PUT", path: item, summary: "update " + r.name, tag: tag, body: rec,
+			status: fiber.StatusNoContent}, func(c *fiber.Ctx) error { return r.update(v, c, tgt) })
 	}
 	if o.del {
-		g.Delete(item, func(c *fiber.Ctx) error { return r.delete(v, c, tgt) })
+		v.handle(g, opDoc{method: "DELETE", path: item, summary: "delete " + r.name, tag: tag,
+			status: fiber.StatusNoContent}, func(c *fiber.Ctx) error { return r.delete(v, c, tgt) })
 	}
 }
 

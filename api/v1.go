@@ -3,8 +3,10 @@ package api
 import (
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"math/big"
+	"reflect"
 	"strings"
 	"time"
 
@@ -23,18 +25,37 @@ type v1 struct {
 	byAddr   *limiter
 	byKey    *limiter
 	maxDepth int
+	doc      *apiDoc
 }
 
 // mountV1 registers /v1 on app. cfg has its defaults applied by New.
 func mountV1(app *fiber.App, cfg Config) {
-	v := &v1{prov: cfg.Provisioning, live: cfg.Live, log: cfg.Logger, now: cfg.Now, maxDepth: cfg.MaxJSONDepth}
+	v := &v1{prov: cfg.Provisioning, live: cfg.Live, log: cfg.Logger, now: cfg.Now, maxDepth: cfg.MaxJSONDepth,
+		doc: newAPIDoc()}
 	if rl := cfg.RateLimit.withDefaults(); !rl.Disabled {
 		v.byAddr = newLimiter(rl.PerAddress, cfg.Now)
 		v.byKey = newLimiter(rl.PerKey, cfg.Now)
 	}
+	// The description is public, like jambonz's swagger: registered before
+	// the group, it answers without a key.
+	var openapi []byte
+	app.Get(openAPIRoute, v.limitByAddress, func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		return c.Send(openapi)
+	})
 	g := app.Group("/v1", v.limitByAddress, v.checkDepth, v.authenticate)
 	v.routes(g)
+	doc, err := v.doc.document()
+	if err != nil {
+		// The document is built from this package's own tables: a failure
+		// is a programming error, caught by the tests.
+		panic(fmt.Sprintf("api: openapi document: %v", err))
+	}
+	openapi = doc
 }
+
+// openAPIRoute serves the OpenAPI 3 description of /v1.
+const openAPIRoute = "/v1/openapi.json"
 
 func (v *v1) routes(g fiber.Router) {
 	p := v.prov
@@ -75,7 +96,9 @@ func (v *v1) routes(g fiber.Router) {
 	routes.mount(v, g, "/LcrRoutes", keyScope, allOps())
 	entries.mount(v, g, "/LcrCarrierSetEntries", keyScope, allOps())
 	clients.mount(v, g, "/Clients", keyScope, allOps())
-	g.Post("/ApiKeys", v.createAPIKey)
+	v.handle(g, opDoc{method: "POST", path: "/ApiKeys", summary: "create an api key; the token is shown once", tag: "ApiKeys",
+		body:   object(map[string]any{"account_sid": typ("string"), "service_provider_sid": typ("string"), "expiry_secs": typ("integer")}),
+		status: fiber.StatusCreated, result: ref("Created")}, v.createAPIKey)
 	apiKeys.mount(v, g, "/ApiKeys", keyScope, ops{del: true})
 
 	// Collections nested under an account: the account comes from the path,
@@ -85,17 +108,27 @@ func (v *v1) routes(g fiber.Router) {
 	carriers.mount(v, g, "/Accounts/:sid/VoipCarriers", acct, listCreate())
 	apiKeys.mount(v, g, "/Accounts/:sid/ApiKeys", acct, ops{list: true})
 	v.speechCredentials(g, "/Accounts/:sid/SpeechCredentials", acct)
-	g.Get("/Accounts/:sid/WebhookSecret", v.webhookSecret)
-	g.Get("/Accounts/:sid/Limits", v.listLimits)
-	g.Post("/Accounts/:sid/Limits", v.setLimit)
-	g.Delete("/Accounts/:sid/Limits", v.deleteLimits)
-	g.Get("/Accounts/:sid/RecentCalls", func(c *fiber.Ctx) error { return v.recentCalls(c, acct) })
-	g.Get("/Accounts/:sid/Alerts", func(c *fiber.Ctx) error { return v.alerts(c, acct) })
-	g.Get("/Accounts/:sid/RegisteredSipUsers", v.registeredSipUsers)
-	g.Get("/Accounts/:sid/RegisteredSipUsers/:client", v.registeredSipUser)
-	g.Get("/Accounts/:sid/Queues", v.queues)
-	g.Get("/Accounts/:sid/Conferences", v.conferences)
-	g.Get("/Accounts/:sid/CallCount", v.callCount)
+	v.handle(g, opDoc{method: "GET", path: "/Accounts/:sid/WebhookSecret", summary: "the account's webhook secret, regenerated first when asked", tag: "Accounts",
+		query: []string{"regenerate"}, result: object(map[string]any{"webhook_secret": typ("string")})}, v.webhookSecret)
+	limit := v.doc.schemaFor(reflect.TypeFor[store.AccountLimit]())
+	v.handle(g, opDoc{method: "GET", path: "/Accounts/:sid/Limits", summary: "list the account's limits", tag: "Accounts",
+		query: []string{"category"}, result: arrayOf(limit)}, v.listLimits)
+	v.handle(g, opDoc{method: "POST", path: "/Accounts/:sid/Limits", summary: "set a limit of the account", tag: "Accounts",
+		body:   object(map[string]any{"category": typ("string"), "quantity": typ("integer")}, "category", "quantity"),
+		status: fiber.StatusCreated, result: ref("Created")}, v.setLimit)
+	v.handle(g, opDoc{method: "DELETE", path: "/Accounts/:sid/Limits", summary: "remove the account's limits", tag: "Accounts",
+		query: []string{"category"}, status: fiber.StatusNoContent}, v.deleteLimits)
+	v.records(g, "/Accounts/:sid", "Accounts", acct)
+	v.handle(g, opDoc{method: "GET", path: "/Accounts/:sid/RegisteredSipUsers", summary: "the account's registered devices (name@realm)", tag: "Accounts",
+		result: arrayOf(typ("string"))}, v.registeredSipUsers)
+	v.handle(g, opDoc{method: "GET", path: "/Accounts/:sid/RegisteredSipUsers/:client", summary: "one device's registration", tag: "Accounts",
+		result: registrationSchema()}, v.registeredSipUser)
+	v.handle(g, opDoc{method: "GET", path: "/Accounts/:sid/Queues", summary: "the account's queues", tag: "Accounts",
+		query: []string{"search"}, result: arrayOf(v.doc.queueSchema())}, v.queues)
+	v.handle(g, opDoc{method: "GET", path: "/Accounts/:sid/Conferences", summary: "the account's conferences", tag: "Accounts",
+		result: arrayOf(typ("string"))}, v.conferences)
+	v.handle(g, opDoc{method: "GET", path: "/Accounts/:sid/CallCount", summary: "the account's calls in progress", tag: "Accounts",
+		result: object(map[string]any{"inbound": typ("integer"), "outbound": typ("integer")})}, v.callCount)
 
 	// Collections nested under a service provider: its own rows, not its accounts'.
 	sp, spOwn := v.spTarget(false), v.spTarget(true)
@@ -104,10 +137,20 @@ func (v *v1) routes(g fiber.Router) {
 	lcrs.mount(v, g, "/ServiceProviders/:sid/Lcrs", spOwn, listCreate())
 	apiKeys.mount(v, g, "/ServiceProviders/:sid/ApiKeys", spOwn, ops{list: true})
 	v.speechCredentials(g, "/ServiceProviders/:sid/SpeechCredentials", spOwn)
-	g.Get("/ServiceProviders/:sid/RecentCalls", func(c *fiber.Ctx) error { return v.recentCalls(c, sp) })
-	g.Get("/ServiceProviders/:sid/Alerts", func(c *fiber.Ctx) error { return v.alerts(c, sp) })
+	v.records(g, "/ServiceProviders/:sid", "ServiceProviders", sp)
 
 	routes.mount(v, g, "/Lcrs/:sid/Routes", v.lcrTarget, ops{list: true})
+}
+
+// records mounts RecentCalls and Alerts under prefix.
+func (v *v1) records(g fiber.Router, prefix, tag string, tgt target) {
+	paging := []string{"page", "count", "days", "start", "end"}
+	v.handle(g, opDoc{method: "GET", path: prefix + "/RecentCalls", summary: "call records, newest first", tag: tag,
+		query: append(paging, "direction", "answered", "from", "to"), result: page(v.doc.schemaFor(reflect.TypeFor[cdrView]()))},
+		func(c *fiber.Ctx) error { return v.recentCalls(c, tgt) })
+	v.handle(g, opDoc{method: "GET", path: prefix + "/Alerts", summary: "alerts, newest first", tag: tag,
+		query: append(paging, "alert_type"), result: page(v.doc.schemaFor(reflect.TypeFor[store.Alert]()))},
+		func(c *fiber.Ctx) error { return v.alerts(c, tgt) })
 }
 
 // accountTarget resolves /Accounts/:sid against the key's scope (404 when it

@@ -64,7 +64,7 @@ func TestRouteMatrix(t *testing.T) {
 
 	var walked int
 	for _, rt := range e.srv.App().GetRoutes(true) {
-		if !strings.HasPrefix(rt.Path, "/v1/") || rt.Method == "HEAD" {
+		if !strings.HasPrefix(rt.Path, "/v1/") || rt.Method == "HEAD" || rt.Path == openAPIRoute {
 			continue
 		}
 		path, hasParam := fill(rt.Path)
@@ -103,7 +103,7 @@ func TestRouteMatrix(t *testing.T) {
 
 	// And the owner's and the admin's GETs all succeed, after the attempts.
 	for _, rt := range e.srv.App().GetRoutes(true) {
-		if !strings.HasPrefix(rt.Path, "/v1/") || rt.Method != "GET" || !strings.Contains(rt.Path, ":") {
+		if !strings.HasPrefix(rt.Path, "/v1/") || rt.Method != "GET" || !strings.Contains(rt.Path, ":") || rt.Path == openAPIRoute {
 			continue
 		}
 		path, _ := fill(rt.Path)

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -89,35 +90,42 @@ func viewSpeech(r store.SpeechCredential) any {
 // speechCredentials mounts the collection under an account or a provider.
 func (v *v1) speechCredentials(g fiber.Router, path string, tgt target) {
 	item := path + "/:rsid"
-	g.Get(path, func(c *fiber.Ctx) error {
-		s, f, err := tgt(c)
-		if err != nil {
-			return v.fail(c, "list speech credentials", err)
-		}
-		recs, err := v.prov.SpeechCredentials(s).List(c.UserContext(), f)
-		if err != nil {
-			return v.fail(c, "list speech credentials", err)
-		}
-		out := make([]any, 0, len(recs))
-		for _, r := range recs {
-			out = append(out, viewSpeech(r))
-		}
-		return c.JSON(out)
-	})
-	g.Get(item, func(c *fiber.Ctx) error {
-		s, _, err := tgt(c)
-		if err != nil {
-			return v.fail(c, "get speech credential", err)
-		}
-		r, err := v.prov.SpeechCredentials(s).Get(c.UserContext(), c.Params("rsid"))
-		if err != nil {
-			return v.fail(c, "get speech credential", err)
-		}
-		return c.JSON(viewSpeech(r))
-	})
-	g.Post(path, func(c *fiber.Ctx) error { return v.createSpeech(c, tgt) })
-	g.Put(item, func(c *fiber.Ctx) error { return v.updateSpeech(c, tgt) })
-	g.Delete(item, func(c *fiber.Ctx) error {
+	view := v.doc.speechSchema()
+	tag := strings.Split(strings.TrimPrefix(path, "/"), "/")[0]
+	v.handle(g, opDoc{method: "GET", path: path, summary: "list speech credentials", tag: tag, result: arrayOf(view)},
+		func(c *fiber.Ctx) error {
+			s, f, err := tgt(c)
+			if err != nil {
+				return v.fail(c, "list speech credentials", err)
+			}
+			recs, err := v.prov.SpeechCredentials(s).List(c.UserContext(), f)
+			if err != nil {
+				return v.fail(c, "list speech credentials", err)
+			}
+			out := make([]any, 0, len(recs))
+			for _, r := range recs {
+				out = append(out, viewSpeech(r))
+			}
+			return c.JSON(out)
+		})
+	v.handle(g, opDoc{method: "GET", path: item, summary: "retrieve speech credential", tag: tag, result: view},
+		func(c *fiber.Ctx) error {
+			s, _, err := tgt(c)
+			if err != nil {
+				return v.fail(c, "get speech credential", err)
+			}
+			r, err := v.prov.SpeechCredentials(s).Get(c.UserContext(), c.Params("rsid"))
+			if err != nil {
+				return v.fail(c, "get speech credential", err)
+			}
+			return c.JSON(viewSpeech(r))
+		})
+	v.handle(g, opDoc{method: "POST", path: path, summary: "create speech credential", tag: tag, body: view,
+		status: fiber.StatusCreated, result: ref("Created")}, func(c *fiber.Ctx) error { return v.createSpeech(c, tgt) })
+	v.handle(g, opDoc{method: "PUT", path: item, summary: "update speech credential", tag: tag, body: view,
+		status: fiber.StatusNoContent}, func(c *fiber.Ctx) error { return v.updateSpeech(c, tgt) })
+	v.handle(g, opDoc{method: "DELETE", path: item, summary: "delete speech credential", tag: tag,
+		status: fiber.StatusNoContent}, func(c *fiber.Ctx) error {
 		s, _, err := tgt(c)
 		if err != nil {
 			return v.fail(c, "delete speech credential", err)
