@@ -136,10 +136,12 @@ func OpenFile(path string, opts Options) (*Player, error) {
 	return newStreamPlayer(f, f, opts)
 }
 
-// OpenReader plays audio held by the caller (a synthesised prompt, a test
-// file); it is not closed by the Player.
+// OpenReader plays audio the caller holds (a synthesised prompt, a cache
+// entry, a test file). When rs is also an io.Closer (an *os.File), the
+// Player's Close closes it, and so does a failed OpenReader.
 func OpenReader(rs io.ReadSeeker, opts Options) (*Player, error) {
-	return newStreamPlayer(rs, nil, opts)
+	c, _ := rs.(io.Closer)
+	return newStreamPlayer(rs, c, opts)
 }
 
 // entryMeta is what the cache keeps beside a body.
