@@ -1,0 +1,43 @@
+package route
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrConfig wraps configuration errors of New.
+	ErrConfig = errors.New("sip/route: invalid configuration")
+	// ErrUnknownSource means the call comes from no inbound gateway of an
+	// active carrier and carries no authenticated identity (403).
+	ErrUnknownSource = errors.New("sip/route: source is not a known carrier or client")
+	// ErrNumberNotFound means no phone number the carrier may reach matches
+	// the called number (404).
+	ErrNumberNotFound = errors.New("sip/route: called number not provisioned")
+	// ErrNoApplication means the number or account has no application (480).
+	ErrNoApplication = errors.New("sip/route: no configured application")
+	// ErrInactive means the account or client is not active (403).
+	ErrInactive = errors.New("sip/route: account or client not active")
+)
+
+// RejectError is a routing refusal: the SIP final response to send.
+type RejectError struct {
+	// Status is the SIP status code (403, 404, 480, 500).
+	Status int
+	// Reason is the reason phrase.
+	Reason string
+	// Headers are extra headers for the response (X-Reason).
+	Headers map[string]string
+	// Err is the cause; it wraps a sentinel of this package or a store error.
+	Err error
+}
+
+func (e *RejectError) Error() string {
+	return fmt.Sprintf("sip/route: %d %s: %v", e.Status, e.Reason, e.Err)
+}
+
+func (e *RejectError) Unwrap() error { return e.Err }
+
+func reject(status int, reason string, err error, headers map[string]string) *RejectError {
+	return &RejectError{Status: status, Reason: reason, Err: err, Headers: headers}
+}
