@@ -44,6 +44,13 @@ func freeUDPPort(t *testing.T) int {
 // when the call fails.
 func runSipp(t *testing.T, h *harness, scenario string) {
 	t.Helper()
+	runSippOver(t, h, scenario, "u1")
+}
+
+// runSippOver runs scenario over sipp transport mode "u1" (UDP) or "t1"
+// (one TCP connection).
+func runSippOver(t *testing.T, h *harness, scenario, transport string) {
+	t.Helper()
 	sipp := sippPath(t)
 	abs, err := filepath.Abs(filepath.Join("testdata", "sipp", scenario))
 	require.NoError(t, err)
@@ -51,7 +58,7 @@ func runSipp(t *testing.T, h *harness, scenario string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, sipp,
-		"-sf", abs,
+		"-sf", abs, "-t", transport,
 		"-m", "1", "-l", "1",
 		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
 		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
@@ -86,16 +93,28 @@ func TestSippInviteAckBye(t *testing.T) {
 }
 
 func TestSippVoxrunHangsUp(t *testing.T) {
-	h := newHarness(t, leg.Config{}, func(ctx context.Context, l *leg.Leg) {
-		answer(ctx, l)
-		hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		_ = l.Hangup(hctx, map[string]string{"X-Reason": "sipp test"})
-	})
-	runSipp(t, h, "uac_invite_remote_bye.xml")
+	for _, transport := range []string{"u1", "t1"} {
+		t.Run(transport, func(t *testing.T) {
+			h := newHarness(t, leg.Config{}, func(ctx context.Context, l *leg.Leg) {
+				answer(ctx, l)
+				hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				defer cancel()
+				_ = l.Hangup(hctx, map[string]string{"X-Reason": "sipp test"})
+			})
+			runSippOver(t, h, "uac_invite_remote_bye.xml", transport)
+			l := h.leg(t)
+			require.True(t, closed(l.Done(), 5*time.Second))
+			require.Equal(t, leg.CauseHangup, l.Cause())
+		})
+	}
+}
+
+func TestSippInviteAckByeOverTCP(t *testing.T) {
+	h := newHarness(t, leg.Config{}, answer)
+	runSippOver(t, h, "uac_invite_bye.xml", "t1")
 	l := h.leg(t)
-	require.True(t, closed(l.Done(), 5*time.Second))
-	require.Equal(t, leg.CauseHangup, l.Cause())
+	require.True(t, closed(l.Ended(), 5*time.Second))
+	require.Equal(t, "TCP", l.Dialog().Transport)
 }
 
 func TestSippCancel(t *testing.T) {
