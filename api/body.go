@@ -106,11 +106,13 @@ func wireValue(f wireField, v any) (any, error) {
 	}
 	switch f.kind {
 	case kindString:
-		s, ok := v.(string)
-		if !ok {
-			return nil, badValue(f.name)
+		switch s := v.(type) {
+		case string:
+			return s, nil
+		case json.Number: // a phone number sent as a number
+			return s.String(), nil
 		}
-		return s, nil
+		return nil, badValue(f.name)
 	case kindInt:
 		var s string
 		switch n := v.(type) {

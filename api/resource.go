@@ -27,6 +27,10 @@ type resource[T any] struct {
 	// required lists the properties a create must carry (jambonz's
 	// "missing field" 400).
 	required []string
+	// defaults are the values of properties a create leaves out: jambonz's
+	// column defaults (voxrun's store writes every column, so the database's
+	// own defaults never apply).
+	defaults map[string]any
 	// prepare adjusts a body before it is read (optional).
 	prepare func(body map[string]any) error
 	// beforeCreate completes a new record (optional).
@@ -165,6 +169,11 @@ func (r *resource[T]) create(v *v1, c *fiber.Ctx, tgt target) error {
 	for _, k := range r.required {
 		if v, ok := vals[k]; !ok || v == nil || v == "" {
 			return fiber.NewError(fiber.StatusBadRequest, "missing field "+k)
+		}
+	}
+	for k, d := range r.defaults {
+		if v, ok := vals[k]; !ok || v == nil {
+			vals[k] = d
 		}
 	}
 	var rec T

@@ -62,6 +62,7 @@ func (v *v1) routes(g fiber.Router) {
 
 	sps := newResource(resource[store.ServiceProvider]{name: "service provider", repo: p.ServiceProviders, required: []string{"name"}})
 	accounts := newResource(resource[store.Account]{name: "account", repo: p.Accounts, required: []string{"name"},
+		defaults: map[string]any{"is_active": true},
 		beforeCreate: func(a *store.Account) error {
 			secret, err := newWebhookSecret()
 			a.WebhookSecret = secret
@@ -70,15 +71,21 @@ func (v *v1) routes(g fiber.Router) {
 	apps := newResource(resource[store.Application]{name: "application", repo: p.Applications, required: []string{"name"},
 		prepare: stringifyJSON("app_json", "env_vars")})
 	numbers := newResource(resource[store.PhoneNumber]{name: "phone number", repo: p.PhoneNumbers, required: []string{"number"}})
-	carriers := newResource(resource[store.VoipCarrier]{name: "voip carrier", repo: p.VoipCarriers, required: []string{"name"}})
+	carriers := newResource(resource[store.VoipCarrier]{name: "voip carrier", repo: p.VoipCarriers, required: []string{"name"},
+		defaults: map[string]any{"is_active": true}})
 	gateways := newResource(resource[store.SipGateway]{name: "sip gateway", repo: p.SipGateways, required: []string{"voip_carrier_sid", "ipv4"},
-		fixed: []string{"voip_carrier_sid"}, filters: []string{"voip_carrier_sid"}})
-	lcrs := newResource(resource[store.LCR]{name: "lcr", repo: p.LCRs})
+		// netmask 32, never 0: a missing netmask must not allow-list the whole internet.
+		defaults: map[string]any{"is_active": true, "netmask": 32},
+		fixed:    []string{"voip_carrier_sid"}, filters: []string{"voip_carrier_sid"}})
+	lcrs := newResource(resource[store.LCR]{name: "lcr", repo: p.LCRs, defaults: map[string]any{"is_active": true}})
 	routes := newResource(resource[store.LCRRoute]{name: "lcr route", repo: p.LCRRoutes, required: []string{"lcr_sid", "regex"},
 		fixed: []string{"lcr_sid"}, filters: []string{"lcr_sid"}})
 	entries := newResource(resource[store.LCRCarrierSetEntry]{name: "lcr carrier set entry", repo: p.LCRCarrierSetEntries, required: []string{"lcr_route_sid", "voip_carrier_sid"},
-		fixed: []string{"lcr_route_sid"}, filters: []string{"lcr_route_sid"}})
+		defaults: map[string]any{"workload": 1},
+		fixed:    []string{"lcr_route_sid"}, filters: []string{"lcr_route_sid"}})
 	clients := newResource(resource[store.Client]{name: "client", repo: p.Clients, required: []string{"username"},
+		defaults: map[string]any{"is_active": true, "allow_direct_app_calling": true,
+			"allow_direct_queue_calling": true, "allow_direct_user_calling": true},
 		prepare: dropObscured("password"),
 		view: func(c store.Client) any {
 			c.Password = obscure(c.Password)

@@ -64,7 +64,10 @@ func TestApplicationCRUD(t *testing.T) {
 			require.Equal(t, a.account, app["account_sid"])
 			require.Equal(t, sid, app["application_sid"])
 		}},
-		{"wrong type", map[string]any{"name": 5}, 400, nil},
+		{"wrong type", map[string]any{"name": true}, 400, nil},
+		{"a number for a string", map[string]any{"name": 5}, 204, func(t *testing.T, app map[string]any) {
+			require.Equal(t, "5", app["name"])
+		}},
 		{"bad hook method", map[string]any{"call_hook": map[string]any{"url": "https://x", "method": "DELETE"}}, 400, nil},
 		{"not an object", `[1,2]`, 400, nil},
 		{"not JSON", `{"name":`, 400, nil},
@@ -362,4 +365,39 @@ func TestCreateRequiresFields(t *testing.T) {
 			require.Equal(t, map[string]any{"msg": "missing field " + tc.missing}, r.obj(t))
 		})
 	}
+}
+
+func TestCreateDefaults(t *testing.T) {
+	e := newEnv(t)
+	a := e.accounts[0][0]
+	carrier := e.create("/v1/VoipCarriers", a.key, map[string]any{"name": "c"})
+	gw := e.create("/v1/SipGateways", a.key, map[string]any{"voip_carrier_sid": carrier, "ipv4": "203.0.113.9", "inbound": true})
+	client := e.create("/v1/Clients", a.key, map[string]any{"username": "bob", "password": "pw"})
+	acct := e.create("/v1/Accounts", e.spKey[0], map[string]any{"name": "fresh"})
+	lcr := e.create("/v1/Lcrs", a.key, map[string]any{"name": "l"})
+	route := e.create("/v1/LcrRoutes", a.key, map[string]any{"lcr_sid": lcr, "regex": "^1", "priority": 1})
+	entry := e.create("/v1/LcrCarrierSetEntries", a.key, map[string]any{"lcr_route_sid": route, "voip_carrier_sid": carrier})
+	cases := []struct {
+		name, path, key string
+		want            map[string]any
+	}{
+		{"gateway: netmask 32, never the whole internet", "/v1/SipGateways/" + gw, a.key, map[string]any{"netmask": float64(32), "is_active": true}},
+		{"carrier is active", "/v1/VoipCarriers/" + carrier, a.key, map[string]any{"is_active": true}},
+		{"client may call", "/v1/Clients/" + client, a.key, map[string]any{"is_active": true, "allow_direct_app_calling": true,
+			"allow_direct_queue_calling": true, "allow_direct_user_calling": true}},
+		{"account is active", "/v1/Accounts/" + acct, e.spKey[0], map[string]any{"is_active": true}},
+		{"lcr is active", "/v1/Lcrs/" + lcr, a.key, map[string]any{"is_active": true}},
+		{"entry carries all the traffic", "/v1/LcrCarrierSetEntries/" + entry, a.key, map[string]any{"workload": float64(1)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := e.do("GET", tc.path, tc.key, nil).obj(t)
+			for k, v := range tc.want {
+				require.Equal(t, v, got[k], k)
+			}
+		})
+	}
+	// An explicit value wins over the default.
+	off := e.create("/v1/VoipCarriers", a.key, map[string]any{"name": "off", "is_active": false})
+	require.Equal(t, false, e.do("GET", "/v1/VoipCarriers/"+off, a.key, nil).obj(t)["is_active"])
 }

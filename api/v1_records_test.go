@@ -163,7 +163,7 @@ func TestLiveState(t *testing.T) {
 	require.NoError(t, e.live.Register(ctx, store.Registration{Name: "alice", Domain: realm, Contact: "sip:alice@198.51.100.7:5060",
 		Transport: "udp", ExpiresAt: exp}, time.Hour))
 	require.NoError(t, e.live.Register(ctx, store.Registration{Name: "bob", Domain: e.realm[0][1], Contact: "sip:bob@x", ExpiresAt: exp}, time.Hour))
-	e.create("/v1/Clients", a.key, map[string]any{"username": "alice", "password": "pw", "allow_direct_app_calling": true})
+	e.create("/v1/Clients", a.key, map[string]any{"username": "alice", "password": "pw", "allow_direct_queue_calling": false})
 	_, err := e.live.Enqueue(ctx, a.account, "support", store.QueueEntry{CallSID: "c1"})
 	require.NoError(t, err)
 	_, err = e.live.Enqueue(ctx, a.account, "support", store.QueueEntry{CallSID: "c2"})
@@ -189,7 +189,7 @@ func TestLiveState(t *testing.T) {
 		{"call count", p + "/CallCount", `{"inbound":2,"outbound":1}`},
 		{"one registration", p + "/RegisteredSipUsers/alice", `{"name":"alice","contact":"sip:alice@198.51.100.7:5060",
 			"expiryTime":` + fmt.Sprint(exp.UnixMilli()) + `,"protocol":"udp","allow_direct_app_calling":1,
-			"allow_direct_queue_calling":0,"allow_direct_user_calling":0,"registered_status":"active","proxy":null}`},
+			"allow_direct_queue_calling":0,"allow_direct_user_calling":1,"registered_status":"active","proxy":null}`},
 		{"a sibling's user is not registered here", p + "/RegisteredSipUsers/bob", `{"name":"bob","contact":null,"expiryTime":0,
 			"protocol":null,"allow_direct_app_calling":0,"allow_direct_queue_calling":0,"allow_direct_user_calling":0,
 			"registered_status":"inactive","proxy":null}`},
