@@ -95,6 +95,9 @@ func (s *Session) release(pt uint8, ts uint32, payload []byte, now time.Time) {
 		}
 		return
 	}
+	if s.packetSink != nil {
+		s.packetSink.RelayPacket(Packet{Timestamp: ts, Payload: payload})
+	}
 	for len(payload) > 0 {
 		n := s.codec.Decode(s.inFrame[s.inFill:], payload)
 		payload = payload[n:]

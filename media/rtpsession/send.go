@@ -66,6 +66,10 @@ func (s *Session) buildLocked() (int, netip.AddrPort) {
 		copy(s.out[headerSize:], p.Payload[:])
 		return s.headerLocked(s.tePT, p.Timestamp, p.Marker, len(p.Payload)), s.remote
 	}
+	if s.relay.on {
+		s.nframes = 0 // SendRelay sends the audio
+		return 0, netip.AddrPort{}
+	}
 
 	s.codec.Encode(s.out[headerSize+s.nframes*media.FrameSamples:], s.frame)
 	s.nframes++

@@ -62,30 +62,32 @@ type Session struct {
 	lastTickTS   uint32
 	lastTickAt   time.Time
 	sentAtReport uint64
+	relay        relayState
 	frame        []int16 // only Tick touches frame and out
 	out          []byte
 	hdr          rtp.Header
 	silenced     bool
 
 	// Receive side: the reader goroutine, and Tick's expiries.
-	recvMu    sync.Mutex
-	noReceive bool
-	latched   netip.AddrPort
-	pkt       rtp.Packet
-	win       window
-	stats     recvStats
-	foreign   uint64
-	dups      uint64
-	lateDrops uint64
-	malformed uint64
-	sinks     []*sinkEntry
-	digitSink media.DigitSink
-	dtmfRecv  dtmf.Receiver
-	inband    *dtmf.InbandDetector
-	inFrame   []int16
-	inFill    int
-	maxHold   time.Duration
-	rtcp      rtcpState
+	recvMu     sync.Mutex
+	noReceive  bool
+	latched    netip.AddrPort
+	pkt        rtp.Packet
+	win        window
+	stats      recvStats
+	foreign    uint64
+	dups       uint64
+	lateDrops  uint64
+	malformed  uint64
+	sinks      []*sinkEntry
+	digitSink  media.DigitSink
+	dtmfRecv   dtmf.Receiver
+	inband     *dtmf.InbandDetector
+	packetSink PacketSink
+	inFrame    []int16
+	inFill     int
+	maxHold    time.Duration
+	rtcp       rtcpState
 
 	unregister func()
 	closeOnce  sync.Once
@@ -210,10 +212,11 @@ func (s *Session) SSRC() uint32 { return s.ssrc }
 
 // SetSource makes src the current source; nil means comfort silence. The
 // next packet starts a talkspurt (marker bit); sequence numbers and
-// timestamps go on without a jump.
+// timestamps go on without a jump. It ends relaying (StartRelay).
 func (s *Session) SetSource(src media.Source) {
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
+	s.stopRelayLocked()
 	s.source = src
 	s.talk = true
 }
