@@ -11,12 +11,13 @@ import (
 
 // Defaults for Config's zero values.
 const (
-	DefaultAddr           = ":5060"
-	DefaultUDPReadBuffer  = 8 << 20
-	DefaultMaxMessageSize = 16384
-	DefaultTCPIdleTimeout = 10 * time.Minute
-	DefaultUserAgent      = "voxrun"
-	maxMessageSizeLimit   = 32000 // sipgo reads datagrams into 32 KiB buffers
+	DefaultAddr              = ":5060"
+	DefaultUDPReadBuffer     = 8 << 20
+	DefaultMaxMessageSize    = 16384
+	DefaultTCPIdleTimeout    = 10 * time.Minute
+	DefaultTCPMessageTimeout = 10 * time.Second
+	DefaultUserAgent         = "voxrun"
+	maxMessageSizeLimit      = 32000 // sipgo reads datagrams into 32 KiB buffers
 )
 
 // Config configures a Server. The zero value serves on :5060 with the
@@ -28,8 +29,9 @@ type Config struct {
 	Addr string
 	// UDPReadBuffer is the receive buffer, in bytes, requested for the UDP
 	// socket. The kernel grants at most net.core.rmem_max unless the
-	// process may raise it (root: SO_RCVBUFFORCE); what was granted is
-	// logged at start. Default 8 MiB.
+	// process may raise it (root or CAP_NET_ADMIN: SO_RCVBUFFORCE); what was
+	// granted is logged at start. Without those privileges, raise the cap:
+	// sysctl -w net.core.rmem_max=8388608. Default 8 MiB.
 	UDPReadBuffer int
 	// MaxMessageSize is the largest SIP message accepted, in bytes; larger
 	// requests get 513 or are dropped. Default 16384, at most 32000.
@@ -37,6 +39,9 @@ type Config struct {
 	// TCPIdleTimeout closes a TCP connection that sends nothing for this
 	// long. Default 10 minutes.
 	TCPIdleTimeout time.Duration
+	// TCPMessageTimeout is how long a TCP peer has to send the rest of a
+	// message once its first byte arrived. Default 10 seconds.
+	TCPMessageTimeout time.Duration
 	// UserAgent is the Server header of the responses intake sends.
 	// Default "voxrun".
 	UserAgent string
@@ -72,6 +77,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.TCPIdleTimeout <= 0 {
 		c.TCPIdleTimeout = DefaultTCPIdleTimeout
+	}
+	if c.TCPMessageTimeout <= 0 {
+		c.TCPMessageTimeout = DefaultTCPMessageTimeout
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = DefaultUserAgent

@@ -281,3 +281,21 @@ func requireClosed(t *testing.T, err error) {
 	t.Helper()
 	require.True(t, errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET), "want a closed connection, got %v", err)
 }
+
+func TestTCPSlowMessageIsCut(t *testing.T) {
+	srv := startServer(t, sip.Config{TCPMessageTimeout: 200 * time.Millisecond}, nil)
+	c := dial(t, "tcp", srv.TCPAddr())
+	ctx := timeout(t, 5*time.Second)
+	// Half a request, then nothing: the connection is closed once the
+	// message timeout passes, although the idle timeout has not.
+	require.NoError(t, c.Send(ctx, []byte("OPTIONS sip:voxrun@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP")))
+	start := time.Now()
+	_, err := c.Read(ctx)
+	requireClosed(t, err)
+	require.Less(t, time.Since(start), 3*time.Second)
+	// A fresh connection is served.
+	fresh := dial(t, "tcp", srv.TCPAddr())
+	status, err := siptest.Ping(ctx, fresh, srv.TCPAddr(), "after-slow")
+	require.NoError(t, err)
+	require.Equal(t, 200, status)
+}

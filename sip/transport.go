@@ -80,8 +80,14 @@ func (c *intakePacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 				return 0, nil, net.ErrClosed
 			}
 			// sipgo stops serving on any other error: absorb transient ones
-			// (ICMP errors reported on the socket, say).
+			// (ICMP errors reported on the socket, say), without spinning.
 			c.s.log.Debug("sip: udp read", "error", err)
+			t := time.NewTimer(10 * time.Millisecond)
+			select {
+			case <-t.C:
+			case <-c.s.done:
+				t.Stop()
+			}
 			continue
 		}
 		v := c.s.inspect(c.buf[:n], src, false)
@@ -137,6 +143,9 @@ func (s *Server) track(conn *net.TCPConn, src netip.AddrPort) (*streamConn, bool
 		return nil, false
 	}
 	c := &streamConn{Conn: conn, s: s, src: src, framer: intake.NewFramer(conn, s.cfg.MaxMessageSize)}
+	c.framer.OnMessageStart = func() {
+		_ = conn.SetReadDeadline(time.Now().Add(s.cfg.TCPMessageTimeout))
+	}
 	s.conns[c] = struct{}{}
 	s.inflight.Add(1) // done when sipgo's reader sees the connection end
 	return c, true
@@ -159,6 +168,8 @@ type streamConn struct {
 // answers if it can, closes the connection and returns io.EOF.
 func (c *streamConn) Read(p []byte) (int, error) {
 	for len(c.pending) == 0 {
+		// Idle between messages; OnMessageStart tightens the deadline once
+		// a message begins.
 		if c.framer.Buffered() == 0 {
 			_ = c.Conn.SetReadDeadline(time.Now().Add(c.s.cfg.TCPIdleTimeout))
 		}

@@ -28,6 +28,11 @@ type Framer struct {
 	r   *bufio.Reader
 	max int
 	buf []byte
+
+	// OnMessageStart, when set, is called when the first byte of a message
+	// (not a keep-alive) has arrived: the place to tighten the read deadline
+	// against peers that trickle a message in (slowloris).
+	OnMessageStart func()
 }
 
 // NewFramer returns a Framer reading r, refusing messages over maxSize bytes
@@ -67,6 +72,9 @@ func (f *Framer) Next() (Frame, error) {
 		}
 		if err := f.r.UnreadByte(); err != nil {
 			return Frame{}, err
+		}
+		if f.OnMessageStart != nil {
+			f.OnMessageStart()
 		}
 		break
 	}
