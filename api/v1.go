@@ -128,6 +128,8 @@ func (v *v1) routes(g fiber.Router) {
 	v.records(g, "/Accounts/:sid", "Accounts", acct)
 	v.handle(g, opDoc{method: "GET", path: "/Accounts/:sid/RegisteredSipUsers", summary: "the account's registered devices (name@realm)", tag: "Accounts",
 		result: arrayOf(typ("string"))}, v.registeredSipUsers)
+	v.handle(g, opDoc{method: "POST", path: "/Accounts/:sid/RegisteredSipUsers", summary: "registrations of the named users (all when none)", tag: "Accounts",
+		body: arrayOf(typ("string")), result: arrayOf(registrationSchema())}, v.registeredSipUsersDetail)
 	v.handle(g, opDoc{method: "GET", path: "/Accounts/:sid/RegisteredSipUsers/:client", summary: "one device's registration", tag: "Accounts",
 		result: registrationSchema()}, v.registeredSipUser)
 	v.handle(g, opDoc{method: "GET", path: "/Accounts/:sid/Queues", summary: "the account's queues", tag: "Accounts",

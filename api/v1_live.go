@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 
@@ -39,6 +41,59 @@ func (v *v1) registeredSipUsers(c *fiber.Ctx) error {
 	out := make([]string, 0, len(regs))
 	for _, r := range regs {
 		out = append(out, r.Name+"@"+a.SIPRealm)
+	}
+	return c.JSON(out)
+}
+
+// registeredSipUsersDetail is POST /Accounts/:sid/RegisteredSipUsers with a
+// JSON array of user names: each one's registration in jambonz's
+// RegisteredClient shape ({name, contact, expiryTime, protocol,
+// registered_status}); an empty array or body means every registered user.
+func (v *v1) registeredSipUsersDetail(c *fiber.Ctx) error {
+	a, err := v.liveAccount(c)
+	if err != nil {
+		return v.fail(c, "registered sip users", err)
+	}
+	if a.SIPRealm == "" {
+		return fiber.NewError(fiber.StatusBadRequest, "account does not have sip_realm configuration")
+	}
+	var names []string
+	if b := bytes.TrimSpace(c.Body()); len(b) > 0 {
+		if err := json.Unmarshal(b, &names); err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, "request body must be a JSON array of user names")
+		}
+	}
+	entry := func(name string, r *store.Registration) fiber.Map {
+		if r == nil {
+			return fiber.Map{"name": name, "contact": nil, "expiryTime": 0, "protocol": nil, "registered_status": "inactive"}
+		}
+		return fiber.Map{"name": name, "contact": r.Contact, "expiryTime": r.ExpiresAt.UnixMilli(),
+			"protocol": r.Transport, "registered_status": "active"}
+	}
+	out := []fiber.Map{}
+	if len(names) == 0 {
+		regs, err := v.live.ListRegistrations(c.UserContext(), a.SIPRealm)
+		if err != nil {
+			return v.fail(c, "registered sip users", err)
+		}
+		for i := range regs {
+			out = append(out, entry(regs[i].Name, &regs[i]))
+		}
+		return c.JSON(out)
+	}
+	if len(names) > maxPageSize {
+		return fiber.NewError(fiber.StatusBadRequest, "at most 500 user names per request")
+	}
+	for _, n := range names {
+		r, err := v.live.Registration(c.UserContext(), n, a.SIPRealm)
+		switch {
+		case err == nil:
+			out = append(out, entry(n, &r))
+		case errors.Is(err, store.ErrNotFound):
+			out = append(out, entry(n, nil))
+		default:
+			return v.fail(c, "registered sip users", err)
+		}
 	}
 	return c.JSON(out)
 }

@@ -202,6 +202,19 @@ func TestLiveState(t *testing.T) {
 		})
 	}
 
+	t.Run("registrations by name", func(t *testing.T) {
+		r := e.do("POST", p+"/RegisteredSipUsers", a.key, `["alice","bob"]`)
+		require.Equal(t, 200, r.code, r.raw)
+		require.JSONEq(t, `[{"name":"alice","contact":"sip:alice@198.51.100.7:5060","expiryTime":`+fmt.Sprint(exp.UnixMilli())+
+			`,"protocol":"udp","registered_status":"active"},
+			{"name":"bob","contact":null,"expiryTime":0,"protocol":null,"registered_status":"inactive"}]`, r.raw)
+		r = e.do("POST", p+"/RegisteredSipUsers", a.key, nil)
+		require.Equal(t, 200, r.code, r.raw)
+		require.Len(t, r.arr(t), 1)
+		require.Equal(t, 400, e.do("POST", p+"/RegisteredSipUsers", a.key, `{"name":"alice"}`).code)
+		require.Equal(t, 404, e.do("POST", p+"/RegisteredSipUsers", e.accounts[1][0].key, `["alice"]`).code)
+	})
+
 	t.Run("no live store", func(t *testing.T) {
 		e2 := newEnv(t, func(c *Config) { c.Live = nil })
 		a2 := e2.accounts[0][0]
