@@ -101,9 +101,31 @@ func (l *Leg) onACK(ack *sipgosip.Request) {
 	}
 	l.pendingACK = nil
 	close(w.ch)
-	if l.state == stateAnswered {
-		l.state = stateConfirmed
+	if l.state != stateAnswered {
+		return
 	}
+	l.state = stateConfirmed
+	if l.offerLocal == nil || cseq.SeqNo != l.invite.CSeq().SeqNo {
+		return
+	}
+	// The answer to voxrun's offer in the 2xx (RFC 3261 §13.2.1).
+	local := *l.offerLocal
+	l.offerLocal = nil
+	sess, err := sdp.ParseAnswer(ack.Body(), local)
+	if err != nil {
+		// No usable answer: the session cannot go on (RFC 3261 §13.3.1.4).
+		l.log.Info("sip/leg: ack without a usable sdp answer", "error", err)
+		l.goLocked(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 32*l.agent.cfg.T1)
+			defer cancel()
+			_ = l.bye(ctx, map[string]string{"Reason": `SIP;cause=488;text="no usable SDP answer in ACK"`}, CauseBadAnswer, true)
+		})
+		return
+	}
+	l.sess, l.remoteSDP = sess, ack.Body()
+	l.rtp.SetRemote(sess.Remote)
+	l.rtp.SetRemoteRTCP(sess.RemoteRTCP)
+	l.rtp.SetDirection(sess.Direction.Sends(), sess.Direction.Receives())
 }
 
 // reinvite answers a re-INVITE (RFC 3261 §14.2): a new offer with the same

@@ -7,7 +7,9 @@
 // (and its server transaction) into an inbound (UAS) leg: it negotiates the
 // SDP answer with media/sdp (no common codec: 488), binds an RTP port from
 // media/ports and starts a media/rtpsession bound to the negotiated codec,
-// telephone-event, ptime and the peer's address (symmetric RTP). The Agent's
+// telephone-event, ptime and the peer's address (symmetric RTP); an INVITE
+// without SDP gets voxrun's offer in the 2xx and the answer from the ACK
+// (RFC 3261 §13.2.1). The Agent's
 // handlers route in-dialog requests to their leg: ACK (confirms the dialog
 // and stops the 2xx retransmissions of RFC 3261 §13.3.1.4), BYE, re-INVITE
 // (hold and resume: the answer's direction follows RFC 3264 §8.4), INFO with

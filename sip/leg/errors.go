@@ -13,6 +13,9 @@ var (
 	// ErrAnswered is returned by Ring, Progress and Reject once the call is
 	// answered.
 	ErrAnswered = errors.New("sip/leg: call already answered")
+	// ErrNoEarlyMedia is returned by Progress on a call whose INVITE had no
+	// SDP offer: the offer would have to go in a reliable 183 (RFC 3262).
+	ErrNoEarlyMedia = errors.New("sip/leg: no early media without the caller's offer")
 	// ErrHeader means a custom header has a name that is not a SIP token, or
 	// names a header the dialog layer owns (Via, From, To, Call-ID, ...).
 	ErrHeader = errors.New("sip/leg: header not allowed")

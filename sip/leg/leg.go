@@ -51,6 +51,7 @@ const (
 	CauseRejected   Cause = "rejected"    // voxrun answered with a final error
 	CauseHangup     Cause = "hangup"      // voxrun sent BYE
 	CauseClosed     Cause = "closed"      // Close or shutdown
+	CauseBadAnswer  Cause = "bad-answer"  // the ACK had no usable answer to voxrun's offer
 )
 
 // allowed is the Allow header of a leg (RFC 3261 §20.5).
@@ -74,6 +75,9 @@ type Leg struct {
 	remoteDN  string
 	routeSet  []string
 	offer     []byte
+	// offerLocal is the offer voxrun made in its 2xx to an INVITE without
+	// one; the ACK carries the answer. nil when the caller offered.
+	offerLocal *sdp.Local
 
 	lease *ports.Lease
 	rtp   *rtpsession.Session
@@ -110,9 +114,11 @@ type ackWait struct {
 
 // Accept builds the inbound leg of an initial INVITE: it negotiates the SDP
 // answer, binds an RTP port and starts the RTP session (not sending until
-// the call is answered or in early media). It does not answer the INVITE.
-// When the INVITE cannot be served it answers it (400 malformed SDP, 488 no
-// common codec or no offer, 503 no RTP port, 500 otherwise) and returns a
+// the call is answered or in early media). An INVITE without SDP gets
+// voxrun's offer in the 2xx and the answer is read from the ACK. It does not
+// answer the INVITE. When the INVITE cannot be served it answers it (400
+// malformed SDP, 488 no common codec, 503 no RTP port, 500 otherwise) and
+// returns a
 // *StatusError. The caller owns the leg: it waits for it (Wait) and closes
 // it (Close).
 func (a *Agent) Accept(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) (*Leg, error) {
@@ -133,28 +139,43 @@ func (a *Agent) Accept(ctx context.Context, req *sip.Request, tx sip.ServerTrans
 	}
 	remoteTag, _ := from.Params.Get("tag")
 	body := req.Body()
-	if len(body) == 0 {
-		// An INVITE without an offer (RFC 3261 §13.2.1) would get an offer in
-		// the 2xx and the answer in the ACK: not supported yet.
-		return fail(488, "Not Acceptable Here", errors.New("invite without sdp offer"))
-	}
-	offer, err := sdp.ParseOffer(body)
-	if err != nil {
-		return fail(sdp.StatusOf(err), "Bad Request", err)
+	var offer *sdp.Offer
+	if len(body) > 0 {
+		var err error
+		if offer, err = sdp.ParseOffer(body); err != nil {
+			return fail(sdp.StatusOf(err), "Bad Request", err)
+		}
 	}
 	lease, err := a.cfg.Ports.Listen(ctx, a.cfg.MediaAddr, true)
 	if err != nil {
 		return fail(503, "Service Unavailable", err)
 	}
-	answer, sess, err := offer.Answer(sdp.Local{Addr: a.cfg.MediaAddr, Port: lease.Port, Codecs: a.cfg.Codecs, SessionVersion: 1})
-	if err != nil {
-		_ = lease.Close()
-		status := sdp.StatusOf(err)
-		reason := "Not Acceptable Here"
-		if status == 400 {
-			reason = "Bad Request"
+	var (
+		local  []byte
+		sess   sdp.Session
+		offerL *sdp.Local
+	)
+	if offer != nil {
+		local, sess, err = offer.Answer(sdp.Local{Addr: a.cfg.MediaAddr, Port: lease.Port, Codecs: a.cfg.Codecs, SessionVersion: 1})
+		if err != nil {
+			_ = lease.Close()
+			status := sdp.StatusOf(err)
+			reason := "Not Acceptable Here"
+			if status == 400 {
+				reason = "Bad Request"
+			}
+			return fail(status, reason, err)
 		}
-		return fail(status, reason, err)
+	} else {
+		// RFC 3261 §13.2.1: an INVITE without an offer gets the offer in the
+		// 2xx and the answer in the ACK. The offer names one codec, so that
+		// the RTP session can start with it now.
+		offerL, sess = delayedOffer(a.cfg, lease.Port)
+		if local, sess.SessionID, err = sdp.NewOffer(*offerL); err != nil {
+			_ = lease.Close()
+			return fail(500, "Server Internal Error", err)
+		}
+		offerL.SessionID = sess.SessionID
 	}
 	rc := rtpsession.FromSDP(sess)
 	rc.Conn, rc.RTCPConn, rc.Closer, rc.Clock = lease.RTP, lease.RTCP, lease, a.cfg.Clock
@@ -174,7 +195,7 @@ func (a *Agent) Accept(ctx context.Context, req *sip.Request, tx sip.ServerTrans
 		offer: body,
 		lease: lease, rtp: rs, ep: &endpoint{Session: rs},
 		remoteCSeq: req.CSeq().SeqNo, remoteTarget: from.Address,
-		localSDP: answer, remoteSDP: body, sdpVersion: 1, sess: sess,
+		localSDP: local, remoteSDP: body, sdpVersion: 1, sess: sess, offerLocal: offerL,
 		ended: make(chan struct{}), done: make(chan struct{}), stop: make(chan struct{}),
 	}
 	l.log = a.log.With("call_id", l.key.callID)
@@ -276,7 +297,8 @@ func (l *Leg) Ring(ctx context.Context, headers map[string]string) error {
 }
 
 // Progress sends 183 Session Progress with the SDP answer (early media) and
-// starts sending RTP. It is idempotent.
+// starts sending RTP. It is idempotent. A call whose INVITE had no offer
+// has no early media (ErrNoEarlyMedia).
 func (l *Leg) Progress(ctx context.Context) error {
 	l.mu.Lock()
 	if err := l.earlyLocked(); err != nil {
@@ -286,6 +308,11 @@ func (l *Leg) Progress(ctx context.Context) error {
 	if l.progressSent {
 		l.mu.Unlock()
 		return nil
+	}
+	if l.offerLocal != nil {
+		// An offer in a 183 would need reliable provisionals (RFC 3262).
+		l.mu.Unlock()
+		return ErrNoEarlyMedia
 	}
 	l.progressSent = true
 	res, err := l.responseLocked(183, "Session Progress", l.localSDP, nil)
@@ -443,6 +470,10 @@ func (l *Leg) end(cause Cause, farEnd bool) {
 func (l *Leg) goTracked(f func()) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.goLocked(f)
+}
+
+func (l *Leg) goLocked(f func()) {
 	if l.goClosed {
 		return
 	}
@@ -510,5 +541,23 @@ func (l *Leg) retransmitUntilACK(tx sipgosip.ServerTransaction, res *sipgosip.Re
 			cancel()
 			return
 		}
+	}
+}
+
+// delayedOffer is voxrun's offer to an INVITE without one: the first
+// configured codec (PCMU by default), telephone-event, 20 ms, sendrecv.
+// The Session is what the RTP session starts with until the ACK's answer
+// gives the peer's address.
+func delayedOffer(cfg Config, port int) (*sdp.Local, sdp.Session) {
+	codec := sdp.PCMU
+	if len(cfg.Codecs) > 0 {
+		codec = cfg.Codecs[0]
+	}
+	local := &sdp.Local{Addr: cfg.MediaAddr, Port: port, Codecs: []sdp.Codec{codec}, SessionVersion: 1}
+	return local, sdp.Session{
+		Codec:          codec,
+		TelephoneEvent: sdp.Codec{Name: "telephone-event", PayloadType: sdp.DefaultTelephoneEvent, ClockRate: 8000},
+		PTime:          20 * time.Millisecond,
+		Direction:      sdp.SendRecv,
 	}
 }

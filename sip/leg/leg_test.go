@@ -326,3 +326,31 @@ func doRetrying(ctx context.Context, sess *sipgo.DialogClientSession, req *sipgo
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestDelayedOfferACKWithoutAnswerEndsTheCall(t *testing.T) {
+	h := newHarness(t, leg.Config{}, func(ctx context.Context, l *leg.Leg) {
+		if !errors.Is(l.Progress(ctx), leg.ErrNoEarlyMedia) {
+			panic("early media without an offer")
+		}
+		answer(ctx, l)
+	})
+	u := newUAC(t)
+	ctx := ctxTimeout(t, 10*time.Second)
+	sess, err := u.dc.Invite(ctx, h.uri("100"), nil)
+	require.NoError(t, err)
+	defer sess.Close()
+	require.NoError(t, sess.WaitAnswer(ctx, sipgo.AnswerOptions{}))
+	body := string(sess.InviteResponse.Body())
+	require.Contains(t, body, "RTP/AVP 0 101", "voxrun offers in the 2xx")
+	require.NotContains(t, body, "PCMA")
+	require.NoError(t, sess.Ack(ctx)) // no answer in the ACK
+	l := h.leg(t)
+	select {
+	case bye := <-u.byes:
+		require.Contains(t, bye.GetHeader("Reason").Value(), "cause=488")
+	case <-time.After(5 * time.Second):
+		t.Fatal("no BYE after an ACK without answer")
+	}
+	require.True(t, closed(l.Ended(), time.Second))
+	require.Equal(t, leg.CauseBadAnswer, l.Cause())
+}

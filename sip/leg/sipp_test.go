@@ -152,3 +152,13 @@ func TestSippInfoDTMF(t *testing.T) {
 		{Key: '#', Duration: 160 * time.Millisecond, Origin: media.DigitSIPInfo},
 	}, got)
 }
+
+func TestSippDelayedOffer(t *testing.T) {
+	h := newHarness(t, leg.Config{}, answer)
+	runSipp(t, h, "uac_delayed_offer.xml")
+	l := h.leg(t)
+	require.True(t, closed(l.Ended(), 5*time.Second))
+	require.Equal(t, leg.CauseBye, l.Cause())
+	require.True(t, l.Media().Remote.IsValid(), "the ACK's answer gave the peer's RTP address")
+	require.Contains(t, l.Dialog().RemoteSDP, "o=sipp")
+}
