@@ -21,6 +21,9 @@ type decoder interface {
 	read(dst []int16) (int, error)
 	// skip drops n sample frames (per channel) from the start.
 	skip(n int64) error
+	// length is the number of sample frames in a pass, or an estimate a
+	// little over it, or -1 when unknown.
+	length() int64
 }
 
 // kind is the container a stream was recognised as.
@@ -61,7 +64,20 @@ func newDecoder(rs *bufferedSeeker) (decoder, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrNotAudio, err)
 		}
-		return &wavDecoder{r: r}, nil
+		size, err := rs.Seek(0, io.SeekEnd)
+		if err != nil {
+			return nil, fmt.Errorf("media/player: %w", err)
+		}
+		// Back to the first sample: the header took what wav.NewReader
+		// buffered, so re-read it (cheap: the header is small).
+		if _, err := rs.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("media/player: rewind: %w", err)
+		}
+		if r, err = wav.NewReader(rs); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNotAudio, err)
+		}
+		width := max(1, r.Format.BitsPerSample/8) * r.Format.Channels
+		return &wavDecoder{r: r, frames: size / int64(width)}, nil
 	}
 	d, err := mp3.NewDecoder(rs)
 	if err != nil {
@@ -74,8 +90,11 @@ func newDecoder(rs *bufferedSeeker) (decoder, error) {
 }
 
 type wavDecoder struct {
-	r *wav.Reader
+	r      *wav.Reader
+	frames int64 // from the stream's size: a little over the data
 }
+
+func (w *wavDecoder) length() int64 { return w.frames }
 
 func (w *wavDecoder) rate() int     { return w.r.Format.SampleRate }
 func (w *wavDecoder) channels() int { return w.r.Format.Channels }
@@ -107,7 +126,15 @@ type mp3Decoder struct {
 	raw []byte
 }
 
-func (m *mp3Decoder) rate() int     { return m.d.SampleRate() }
+func (m *mp3Decoder) rate() int { return m.d.SampleRate() }
+
+func (m *mp3Decoder) length() int64 {
+	if l := m.d.Length(); l >= 0 {
+		return l / 4
+	}
+	return -1
+}
+
 func (m *mp3Decoder) channels() int { return 2 }
 
 func (m *mp3Decoder) read(dst []int16) (int, error) {
@@ -184,4 +211,29 @@ func (s *silenceDecoder) read(dst []int16) (int, error) {
 func (s *silenceDecoder) skip(n int64) error {
 	s.left = max(0, s.left-n)
 	return nil
+}
+
+func (s *silenceDecoder) length() int64 { return -1 } // nothing worth capturing
+
+// pcmDecoder replays a captured pass: mono at 8 kHz.
+type pcmDecoder struct {
+	pcm []int16
+	pos int
+}
+
+func (d *pcmDecoder) rate() int     { return 8000 }
+func (d *pcmDecoder) channels() int { return 1 }
+func (d *pcmDecoder) length() int64 { return int64(len(d.pcm)) }
+func (d *pcmDecoder) skip(n int64) error {
+	d.pos = int(min(int64(len(d.pcm)), int64(d.pos)+n))
+	return nil
+}
+
+func (d *pcmDecoder) read(dst []int16) (int, error) {
+	if d.pos >= len(d.pcm) {
+		return 0, io.EOF
+	}
+	n := copy(dst, d.pcm[d.pos:])
+	d.pos += n
+	return n, nil
 }

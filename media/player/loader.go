@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/voxrun/voxrun/media"
 	"github.com/voxrun/voxrun/media/diskcache"
 )
 
@@ -116,11 +118,26 @@ func (l *Loader) Open(ctx context.Context, ref string, opts Options) (*Player, e
 	if l.cfg.Client == nil {
 		return nil, fmt.Errorf("%w: no http client for %q", ErrReference, ref)
 	}
-	body, err := l.fetch(ctx, ref)
+	body, meta, onDisk, err := l.fetch(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	return newStreamPlayer(body, body, opts)
+	var onCapture func([]int16)
+	if onDisk && (meta.ETag != "" || meta.LastModified != "") {
+		// The transcoded copy (8 kHz mono WAV) of this very version, if a
+		// previous play captured one: no decoding, no resampling.
+		key := transcodedKey(ref)
+		if f, m, ok := l.cache.Get(key); ok {
+			var tm entryMeta
+			if json.Unmarshal(m, &tm) == nil && tm == meta {
+				body.Close()
+				return OpenReader(f, opts)
+			}
+			f.Close()
+		}
+		onCapture = func(pcm []int16) { l.storeTranscoded(key, meta, pcm) }
+	}
+	return newStreamPlayer(body, body, opts, onCapture)
 }
 
 // OpenFile plays a local file that voxrun trusts (never a tenant's string).
@@ -133,7 +150,7 @@ func OpenFile(path string, opts Options) (*Player, error) {
 	if err != nil {
 		return nil, fmt.Errorf("media/player: %w", err)
 	}
-	return newStreamPlayer(f, f, opts)
+	return newStreamPlayer(f, f, opts, nil)
 }
 
 // OpenReader plays audio the caller holds (a synthesised prompt, a cache
@@ -141,7 +158,7 @@ func OpenFile(path string, opts Options) (*Player, error) {
 // Player's Close closes it, and so does a failed OpenReader.
 func OpenReader(rs io.ReadSeeker, opts Options) (*Player, error) {
 	c, _ := rs.(io.Closer)
-	return newStreamPlayer(rs, c, opts)
+	return newStreamPlayer(rs, c, opts, nil)
 }
 
 // entryMeta is what the cache keeps beside a body.
@@ -163,7 +180,10 @@ func (memBody) Close() error { return nil }
 
 // fetch returns the body of ref, from the cache when the server says it has
 // not changed.
-func (l *Loader) fetch(ctx context.Context, ref string) (body, error) {
+//
+// It returns the body, the validators of the version it is, and whether it
+// is a cache entry.
+func (l *Loader) fetch(ctx context.Context, ref string) (body, entryMeta, bool, error) {
 	var cached *os.File
 	var meta entryMeta
 	if l.cache != nil {
@@ -195,7 +215,7 @@ func (l *Loader) fetch(ctx context.Context, ref string) (body, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref, nil)
 	if err != nil {
 		closeCached()
-		return nil, fmt.Errorf("%w: %q: %w", ErrReference, ref, err)
+		return nil, entryMeta{}, false, fmt.Errorf("%w: %q: %w", ErrReference, ref, err)
 	}
 	req.Header.Set("Accept", "audio/wav, audio/x-wav, audio/mpeg, audio/*;q=0.9, */*;q=0.1")
 	if cached != nil {
@@ -213,10 +233,10 @@ func (l *Loader) fetch(ctx context.Context, ref string) (body, error) {
 		}
 		if cached != nil && parent.Err() == nil {
 			// The server is unreachable: the copy we have beats silence.
-			return cached, nil
+			return cached, meta, true, nil
 		}
 		closeCached()
-		return nil, fmt.Errorf("%w: GET %s: %w", ErrFetch, ref, err)
+		return nil, entryMeta{}, false, fmt.Errorf("%w: GET %s: %w", ErrFetch, ref, err)
 	}
 	defer resp.Body.Close()
 
@@ -226,27 +246,28 @@ func (l *Loader) fetch(ctx context.Context, ref string) (body, error) {
 		if b, err := json.Marshal(fresh); err == nil {
 			_ = l.cache.Touch(ref, b)
 		}
-		return cached, nil
+		return cached, fresh, true, nil
 	case resp.StatusCode != http.StatusOK:
 		closeCached()
 		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
 			if l.cache != nil {
 				l.cache.Remove(ref)
+				l.cache.Remove(transcodedKey(ref))
 			}
 		}
-		return nil, &HTTPError{URL: ref, Status: resp.StatusCode}
+		return nil, entryMeta{}, false, &HTTPError{URL: ref, Status: resp.StatusCode}
 	}
 	closeCached()
 	if resp.ContentLength > l.cfg.MaxBytes {
-		return nil, fmt.Errorf("%w: %s is %d bytes (cap %d)", ErrTooLarge, ref, resp.ContentLength, l.cfg.MaxBytes)
+		return nil, entryMeta{}, false, fmt.Errorf("%w: %s is %d bytes (cap %d)", ErrTooLarge, ref, resp.ContentLength, l.cfg.MaxBytes)
 	}
 	br := bufio.NewReaderSize(resp.Body, 4096)
 	head, _ := br.Peek(12)
 	if _, ok := sniff(head); !ok {
 		if err := context.Cause(ctx); err != nil {
-			return nil, fmt.Errorf("%w: GET %s: %w", ErrFetch, ref, err)
+			return nil, entryMeta{}, false, fmt.Errorf("%w: GET %s: %w", ErrFetch, ref, err)
 		}
-		return nil, fmt.Errorf("%w: %s (%s) starts with %q", ErrNotAudio, ref, resp.Header.Get("Content-Type"), head)
+		return nil, entryMeta{}, false, fmt.Errorf("%w: %s (%s) starts with %q", ErrNotAudio, ref, resp.Header.Get("Content-Type"), head)
 	}
 	limited := &capReader{r: br, left: l.cfg.MaxBytes}
 	readErr := func(err error) error {
@@ -262,11 +283,12 @@ func (l *Loader) fetch(ctx context.Context, ref string) (body, error) {
 	if l.cache == nil || noStore(resp.Header) {
 		b, err := io.ReadAll(limited)
 		if err != nil {
-			return nil, readErr(err)
+			return nil, entryMeta{}, false, readErr(err)
 		}
-		return memBody{bytes.NewReader(b)}, nil
+		return memBody{bytes.NewReader(b)}, entryMeta{}, false, nil
 	}
-	m, _ := json.Marshal(validators(ref, resp.Header, entryMeta{}))
+	stored := validators(ref, resp.Header, entryMeta{})
+	m, _ := json.Marshal(stored)
 	err = l.cache.Put(ref, m, func(w io.Writer) error {
 		_, err := io.Copy(w, limited)
 		return err
@@ -275,13 +297,13 @@ func (l *Loader) fetch(ctx context.Context, ref string) (body, error) {
 		if errors.Is(err, diskcache.ErrTooLarge) {
 			err = ErrTooLarge
 		}
-		return nil, readErr(err)
+		return nil, entryMeta{}, false, readErr(err)
 	}
 	f, _, ok := l.cache.Get(ref)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s vanished from the cache", ErrFetch, ref)
+		return nil, entryMeta{}, false, fmt.Errorf("%w: %s vanished from the cache", ErrFetch, ref)
 	}
-	return f, nil
+	return f, stored, true, nil
 }
 
 // validators keeps the response's ETag and Last-Modified (a 304 may repeat
@@ -321,4 +343,51 @@ func (c *capReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.left -= int64(n)
 	return n, err
+}
+
+// transcodedKey names the 8 kHz copy of a URL's audio in the cache.
+func transcodedKey(ref string) string { return "pcm8k\x00" + ref }
+
+// storeTranscoded keeps pcm (8 kHz mono) as a WAV, tagged with the
+// validators of the version it came from. A failure costs a decode next
+// time, nothing else.
+func (l *Loader) storeTranscoded(key string, meta entryMeta, pcm []int16) {
+	m, err := json.Marshal(meta)
+	if err != nil {
+		return
+	}
+	_ = l.cache.Put(key, m, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 32<<10)
+		if err := writeWAVHeader(bw, len(pcm)); err != nil {
+			return err
+		}
+		var b [2]byte
+		for _, s := range pcm {
+			binary.LittleEndian.PutUint16(b[:], uint16(s))
+			if _, err := bw.Write(b[:]); err != nil {
+				return err
+			}
+		}
+		return bw.Flush()
+	})
+}
+
+// writeWAVHeader writes the 44-byte header of an 8 kHz mono 16-bit WAV of
+// n samples.
+func writeWAVHeader(w io.Writer, n int) error {
+	var h [44]byte
+	copy(h[0:], "RIFF")
+	binary.LittleEndian.PutUint32(h[4:], uint32(36+2*n))
+	copy(h[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(h[16:], 16)
+	binary.LittleEndian.PutUint16(h[20:], 1) // PCM
+	binary.LittleEndian.PutUint16(h[22:], 1) // mono
+	binary.LittleEndian.PutUint32(h[24:], media.SampleRate)
+	binary.LittleEndian.PutUint32(h[28:], 2*media.SampleRate)
+	binary.LittleEndian.PutUint16(h[32:], 2)
+	binary.LittleEndian.PutUint16(h[34:], 16)
+	copy(h[36:], "data")
+	binary.LittleEndian.PutUint32(h[40:], uint32(2*n))
+	_, err := w.Write(h[:])
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -247,4 +248,46 @@ func TestCallerCancelIsNotServedStale(t *testing.T) {
 	cancel(hangup)
 	_, err = l.Open(ctx, srv.URL+"/a.wav", Options{Loop: 1})
 	require.ErrorIs(t, err, hangup)
+}
+
+// TestTranscodedCopy: the first whole play of an MP3 URL leaves an 8 kHz
+// copy in the cache; the next play of the same version (304) plays it with
+// no decoding and sounds identical; a new version is decoded again.
+func TestTranscodedCopy(t *testing.T) {
+	mp3a, err := os.ReadFile("testdata/tone_1k_44k1_stereo.mp3")
+	require.NoError(t, err)
+	mp3b, err := os.ReadFile("testdata/halves_22k05_mono.mp3")
+	require.NoError(t, err)
+	srv := newAudioServer(t, mp3a)
+	l, err := NewLoader(Config{Client: srv.Client(), CacheDir: t.TempDir()})
+	require.NoError(t, err)
+	ref := srv.URL + "/a.wav"
+
+	playAll := func(stopAfter int) ([]int16, string) {
+		p, err := l.Open(context.Background(), ref, Options{Loop: 1})
+		require.NoError(t, err)
+		kind := fmt.Sprintf("%T", p.dec)
+		out, _ := drain(t, p, stopAfter)
+		require.NoError(t, p.Close())
+		return out, kind
+	}
+
+	_, kind := playAll(10) // stopped early: nothing captured
+	require.Equal(t, "*player.mp3Decoder", kind)
+	require.Equal(t, 1, l.CacheStats().Entries)
+
+	first, kind := playAll(1000)
+	require.Equal(t, "*player.mp3Decoder", kind)
+	require.Equal(t, 2, l.CacheStats().Entries, "source and its 8 kHz copy")
+
+	second, kind := playAll(1000)
+	require.Equal(t, "*player.wavDecoder", kind, "the copy plays")
+	require.Equal(t, first, second)
+	require.Equal(t, int32(1), srv.bodies.Load())
+
+	srv.set(mp3b, `"v2"`, "")
+	_, kind = playAll(1000)
+	require.Equal(t, "*player.mp3Decoder", kind, "a new version is decoded")
+	_, kind = playAll(1000)
+	require.Equal(t, "*player.wavDecoder", kind)
 }

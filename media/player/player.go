@@ -61,15 +61,39 @@ type Player struct {
 	err      error // why it ended: nil (completed), ErrStopped, a read error
 	closed   bool
 
+	// capture keeps the 8 kHz output of a whole first pass (from its
+	// start), in a buffer sized up front, so that later passes replay it
+	// instead of decoding and resampling again, and so that onCapture can
+	// store it (the Loader's transcoded cache). nil: not capturing.
+	capture   []int16
+	captured  bool
+	onCapture func(pcm []int16)
+
 	done chan struct{}
 }
+
+// maxCapture bounds a captured pass: ten minutes at 8 kHz (9.6 MB).
+const maxCapture = 10 * 60 * media.SampleRate
 
 var _ media.Source = (*Player)(nil)
 
 // newStreamPlayer plays rs (closed by Close when closer is not nil).
-func newStreamPlayer(rs io.ReadSeeker, closer io.Closer, opts Options) (*Player, error) {
+// onCapture, when not nil, receives the whole first pass at 8 kHz (see
+// Player.capture).
+func newStreamPlayer(rs io.ReadSeeker, closer io.Closer, opts Options, onCapture func([]int16)) (*Player, error) {
 	bs := newBufferedSeeker(rs)
-	return newPlayer(func() (decoder, error) { return newDecoder(bs) }, closer, opts)
+	p, err := newPlayer(func() (decoder, error) { return newDecoder(bs) }, closer, opts)
+	if err != nil {
+		return nil, err
+	}
+	// Capture when it pays: loops replay from memory, and the Loader
+	// keeps a transcoded copy. An 8 kHz mono WAV costs nothing to replay.
+	_, cheap := p.dec.(*wavDecoder)
+	cheap = cheap && p.dec.rate() == media.SampleRate && p.dec.channels() == 1
+	if !cheap && (opts.Loop != 1 || onCapture != nil) {
+		p.captureLocked(onCapture)
+	}
+	return p, nil
 }
 
 // newSilencePlayer plays ms milliseconds of silence.
@@ -138,6 +162,12 @@ func (p *Player) ReadFrame(frame []int16) error {
 				break // play the tail of this pass before looping
 			}
 			p.passes++
+			if p.capture != nil && !p.captured {
+				// The first pass, whole: replay it from memory from now on.
+				p.captured = true
+				pcm := p.capture
+				p.open = func() (decoder, error) { return &pcmDecoder{pcm: pcm}, nil }
+			}
 			if p.opts.Loop > 0 && p.passes >= p.opts.Loop {
 				p.endLocked(nil)
 				return io.EOF
@@ -155,6 +185,13 @@ func (p *Player) ReadFrame(frame []int16) error {
 	}
 	n := copy(frame, p.pending)
 	clear(frame[n:])
+	if p.capture != nil {
+		if len(p.capture)+n <= cap(p.capture) {
+			p.capture = append(p.capture, p.pending[:n]...)
+		} else {
+			p.capture = nil // longer than it said: give up, never grow
+		}
+	}
 	p.pending = append(p.pending[:0], p.pending[n:]...)
 	p.played += int64(n)
 	p.offset += int64(n)
@@ -256,18 +293,49 @@ func (p *Player) progressLocked() Progress {
 	}
 }
 
-// Close stops playback and releases the file. It is idempotent.
+// Close stops playback and releases the file. It is idempotent. When a
+// whole first pass was captured, Close hands it to the Loader's transcoded
+// cache (disk I/O on the caller's goroutine, never on the pacing one).
 func (p *Player) Close() error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.endLocked(ErrStopped)
-	if p.closed || p.closer == nil {
-		p.closed = true
+	if p.closed {
+		p.mu.Unlock()
 		return nil
 	}
 	p.closed = true
-	if err := p.closer.Close(); err != nil {
+	closer, onCapture, pcm := p.closer, p.onCapture, p.capture
+	if !p.captured {
+		pcm = nil
+	}
+	p.capture = nil
+	p.mu.Unlock()
+	if onCapture != nil && pcm != nil {
+		onCapture(pcm)
+	}
+	if closer == nil {
+		return nil
+	}
+	if err := closer.Close(); err != nil {
 		return fmt.Errorf("media/player: close: %w", err)
 	}
 	return nil
+}
+
+// captureLocked starts capturing the first pass when it starts at 0 and
+// its length is known and bounded.
+func (p *Player) captureLocked(onCapture func([]int16)) {
+	if p.opts.SeekOffset > 0 || p.dec == nil {
+		return
+	}
+	frames := p.dec.length()
+	if frames < 0 {
+		return
+	}
+	want := frames*media.SampleRate/int64(p.dec.rate()) + media.FrameSamples
+	if want > maxCapture {
+		return
+	}
+	p.capture = make([]int16, 0, want)
+	p.onCapture = onCapture
 }
