@@ -164,8 +164,10 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		return nil, fmt.Errorf("http listen %s: %w", cfg.HTTPAddr, err)
 	}
 	srv := api.New(api.Config{
-		Logger:   log,
-		Gatherer: reg,
+		Logger:       log,
+		Gatherer:     reg,
+		Provisioning: st.prov,
+		Live:         st.live,
 		Ready: []api.Check{
 			{Name: "provisioning", Ping: st.prov.Ping},
 			{Name: "live_state", Ping: st.live.Ping},

@@ -175,6 +175,22 @@ func TestServeZeroConfigFirstStart(t *testing.T) {
 	for _, k := range []string{"admin_api_key", "account_api_key", "account_sid", "service_provider_sid", "sip_realm", "webhook_secret"} {
 		require.NotEmpty(t, fields[k], k)
 	}
+	// The first keys work on the REST API: the account key sees its account.
+	req, err := http.NewRequest("GET", "http://"+p.http+"/v1/Accounts/"+fields["account_sid"], nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+fields["account_api_key"])
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	acct, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode, string(acct))
+	require.Contains(t, string(acct), `"sip_realm":"localhost"`)
+	req.Header.Set("Authorization", "Bearer not-a-key")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 401, resp.StatusCode)
+
 	p.stop(t)
 	require.Contains(t, p.stdout.String(), fields["admin_api_key"], "printed at the first start")
 
