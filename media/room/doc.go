@@ -8,7 +8,13 @@
 // endpoint can be handed a prompt (whisper) and given back its mix without a
 // gap, since the endpoint keeps its own RTP continuity.
 //
-// What it is not, yet: the relay fast path that forwards packets between two
-// legs on the same codec without decoding (that needs packet hooks in
-// media/rtpsession), and a cross-node room.
+// Two members that are RTP sessions on the same codec and ptime, with nobody
+// muted, deaf or whispered to, are relayed instead (the fast path): each
+// session hands its peer's packets to the other, which rewrites SSRC,
+// sequence number and timestamp onto its own stream; no decoding, no mixing,
+// no encoding. A third member, a mute or a whisper drops the room back to
+// mixing on the next tick, and it relays again when it can.
+//
+// It is not a cross-node room, and it does not yet limit how many speakers
+// are mixed at once.
 package room

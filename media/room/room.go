@@ -19,6 +19,9 @@ type Pacer interface {
 type Config struct {
 	// MaxMembers bounds the room (0: no bound).
 	MaxMembers int
+	// NoRelay always mixes, even two members on the same codec (for
+	// measuring the fast path against transcoding).
+	NoRelay bool
 }
 
 // depth is how many frames a member's queues hold: enough to absorb the
@@ -61,6 +64,8 @@ type Room struct {
 	closed     bool
 	unregister func()
 	closeOnce  sync.Once
+	relaying   bool
+	pair       [2]*Member // the relayed members
 
 	// Only Tick touches these.
 	sum  [media.FrameSamples]int32
@@ -80,6 +85,11 @@ type Member struct {
 	muted bool
 	deaf  bool
 	left  bool
+	// whisper: the endpoint was given another source while relayed; the
+	// room mixes until Resume. resumes counts Resume calls.
+	whisper        bool
+	resumes        uint64
+	resumesAtRelay uint64
 }
 
 var (
@@ -132,6 +142,7 @@ func (r *Room) Close() error {
 		r.unregister()
 		r.mu.Lock()
 		r.closed = true
+		r.exitRelayLocked()
 		members := r.members
 		r.members = nil
 		r.mu.Unlock()
@@ -152,6 +163,9 @@ func (m *Member) Leave() {
 			r.members = append(r.members[:i], r.members[i+1:]...)
 			break
 		}
+	}
+	if r.relaying && (r.pair[0] == m || r.pair[1] == m) {
+		r.exitRelayLocked()
 	}
 	r.mu.Unlock()
 	m.detach()
@@ -187,8 +201,15 @@ func (m *Member) SetDeaf(deaf bool) {
 }
 
 // Resume gives the member's endpoint its mix back after a whisper (a prompt
-// set directly on the endpoint). The endpoint keeps its RTP continuity.
-func (m *Member) Resume() { m.ep.SetSource(m) }
+// set directly on the endpoint). The endpoint keeps its RTP continuity; a
+// two-member room goes back to relaying on its next tick.
+func (m *Member) Resume() {
+	m.mu.Lock()
+	m.whisper = false
+	m.resumes++
+	m.mu.Unlock()
+	m.ep.SetSource(m)
+}
 
 // WriteFrame takes a frame the member's endpoint received (media.Sink).
 func (m *Member) WriteFrame(frame []int16) error {
@@ -216,6 +237,11 @@ func (m *Member) ReadFrame(frame []int16) error {
 // member gets the sum minus its own contribution, saturated to 16 bits.
 func (r *Room) Tick(time.Time) {
 	r.mu.Lock()
+	r.updateRelayLocked()
+	if r.relaying {
+		r.mu.Unlock()
+		return
+	}
 	members := r.members
 	n := len(members)
 	if cap(r.in) < n {
