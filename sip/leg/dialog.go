@@ -3,6 +3,7 @@ package leg
 import (
 	"context"
 	"strings"
+	"time"
 
 	sipgosip "github.com/emiago/sipgo/sip"
 
@@ -134,10 +135,27 @@ func (l *Leg) onACK(ack *sipgosip.Request) {
 // stays as it was.
 func (l *Leg) reinvite(req *sipgosip.Request, tx sipgosip.ServerTransaction) {
 	l.mu.Lock()
+	if w := l.pendingACK; w != nil && l.state != stateEarly {
+		// sipgo hands requests to handlers concurrently, so the ACK of the
+		// previous 2xx, sent just before this INVITE, may still be on its
+		// way here: give it T1 before refusing.
+		l.mu.Unlock()
+		select {
+		case <-w.ch:
+		case <-l.done:
+		case <-time.After(l.agent.cfg.T1):
+		}
+		l.mu.Lock()
+	}
 	if l.state == stateEarly || l.pendingACK != nil {
 		// RFC 3261 §14.2: an INVITE while one is still pending.
 		l.mu.Unlock()
 		l.reply(req, tx, 500, "Server Internal Error", nil, map[string]string{"Retry-After": "1"})
+		return
+	}
+	if l.state == stateEnded {
+		l.mu.Unlock()
+		l.reply(req, tx, 481, "Call/Transaction Does Not Exist", nil, nil)
 		return
 	}
 	cur := l.sess

@@ -354,3 +354,38 @@ func TestDelayedOfferACKWithoutAnswerEndsTheCall(t *testing.T) {
 	require.True(t, closed(l.Ended(), time.Second))
 	require.Equal(t, leg.CauseBadAnswer, l.Cause())
 }
+
+func TestInDialogOptionsAndCSeqOrder(t *testing.T) {
+	h := newHarness(t, leg.Config{}, answer)
+	u := newUAC(t)
+	ctx := ctxTimeout(t, 10*time.Second)
+	sess, err := u.dc.Invite(ctx, h.uri("100"), u.pcmuOffer(), sipgosip.NewHeader("Content-Type", "application/sdp"))
+	require.NoError(t, err)
+	defer sess.Close()
+	require.NoError(t, sess.WaitAnswer(ctx, sipgo.AnswerOptions{}))
+	require.NoError(t, sess.Ack(ctx))
+	l := h.leg(t)
+
+	res, err := sess.Do(ctx, sipgosip.NewRequest(sipgosip.OPTIONS, sess.InviteResponse.Contact().Address))
+	require.NoError(t, err)
+	require.EqualValues(t, 200, res.StatusCode)
+
+	// RFC 3261 §12.2.2: a CSeq lower than the last one gets 500.
+	stale := sipgosip.NewRequest(sipgosip.INFO, sess.InviteResponse.Contact().Address)
+	stale.AppendHeader(sipgosip.HeaderClone(sess.InviteRequest.From()))
+	stale.AppendHeader(sipgosip.HeaderClone(sess.InviteResponse.To()))
+	stale.AppendHeader(sipgosip.HeaderClone(sess.InviteRequest.CallID()))
+	stale.AppendHeader(&sipgosip.CSeqHeader{SeqNo: 1, MethodName: sipgosip.INFO})
+	res, err = u.cli.Do(ctx, stale)
+	require.NoError(t, err)
+	require.EqualValues(t, 500, res.StatusCode)
+
+	// Methods a leg does not take get 405 with Allow.
+	res, err = sess.Do(ctx, sipgosip.NewRequest(sipgosip.MESSAGE, sess.InviteResponse.Contact().Address))
+	require.NoError(t, err)
+	require.EqualValues(t, 405, res.StatusCode)
+	require.NotNil(t, res.GetHeader("Allow"))
+
+	require.NoError(t, sess.Bye(ctx))
+	require.True(t, closed(l.Ended(), 5*time.Second))
+}
