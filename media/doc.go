@@ -1,16 +1,29 @@
 // Package media is the audio side of a call: the 20 ms frame of 16-bit linear
-// PCM that every stage exchanges, the Source and Sink interfaces (with Func
-// adapters) that stages implement, the Digit event, and the Endpoint contract
-// that both an RTP leg (media/rtpsession) and a virtual endpoint
-// (media/virtual) satisfy.
+// PCM at 8 kHz that every stage exchanges, the Source and Sink interfaces
+// (with Func adapters) that stages implement, the Digit event, the Stats of a
+// leg (with a MOS estimate), and the Endpoint contract that both an RTP leg
+// (media/rtpsession) and a virtual endpoint (media/virtual) satisfy.
 //
-// Subpackages do the work: media/g711 (PCMU and PCMA through tables),
-// media/sdp (RFC 3264 offer/answer), media/ports (the RTP port range),
-// media/dtmf (RFC 4733 telephone-event), media/rtpsession (one RTP leg on a
-// UDP socket), media/clock (the shared 20 ms pacing clock) and media/virtual
-// (an endpoint fed and read from Go).
+// Subpackages do the work:
+//
+//	media/g711        PCMU and PCMA through tables
+//	media/sdp         RFC 3264 offer/answer (488/400 as typed errors)
+//	media/ports       the RTP port range, and the sockets of a leg (Lease)
+//	media/clock       the one sharded 20 ms pacing clock
+//	media/rtpsession  one RTP leg: symmetric RTP, reorder, RTCP, DTMF, relay
+//	media/dtmf        RFC 4733 events and the in-band Goertzel detector
+//	media/virtual     a pair of endpoints with no sockets, fed from Go
+//	media/room        bridges and conferences: mixing, or relaying two legs
+//	media/resample    a low-pass polyphase resampler
+//	media/wav         WAV reading (as a frame Source) and streaming writing
+//	media/mediatest   test support: a manual clock, collecting sinks
+//
+// A SIP leg gets its media like this: ports.Allocator.Listen binds a port
+// pair; sdp.ParseOffer and Offer.Answer negotiate (sdp.StatusOf gives the SIP
+// status of a failure); rtpsession.FromSDP plus the lease's sockets and the
+// shared clock make the Config for rtpsession.New; Session.Close on BYE
+// releases everything. See the rtpsession package example.
 //
 // Package media is a leaf: it imports no other voxrun package, and it knows
-// nothing of SIP dialogs, verbs or calls. It is not a jitter-buffered playout
-// engine, a mixer or a player (yet): those are stages built on these types.
+// nothing of SIP dialogs, verbs or calls.
 package media
