@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 // Defaults for Config's zero values.
 const (
 	DefaultAddr              = ":5060"
+	DefaultTLSAddr           = ":5061"
 	DefaultUDPReadBuffer     = 8 << 20
 	DefaultMaxMessageSize    = 16384
 	DefaultTCPIdleTimeout    = 10 * time.Minute
@@ -36,6 +38,12 @@ type Config struct {
 	// MaxMessageSize is the largest SIP message accepted, in bytes; larger
 	// requests get 513 or are dropped. Default 16384, at most 32000.
 	MaxMessageSize int
+	// TLS, when set, serves SIP over TLS (RFC 3261 §26.2) on TLSAddr with
+	// this configuration (certificates included). Nil: no TLS.
+	TLS *tls.Config
+	// TLSAddr is the host:port for SIP over TLS. Default ":5061"; port 0
+	// picks a free port.
+	TLSAddr string
 	// TCPIdleTimeout closes a TCP connection that sends nothing for this
 	// long. Default 10 minutes.
 	TCPIdleTimeout time.Duration
@@ -77,6 +85,17 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.TCPIdleTimeout <= 0 {
 		c.TCPIdleTimeout = DefaultTCPIdleTimeout
+	}
+	if c.TLS != nil {
+		if c.TLSAddr == "" {
+			c.TLSAddr = DefaultTLSAddr
+		}
+		if _, _, err := net.SplitHostPort(c.TLSAddr); err != nil {
+			return c, fmt.Errorf("%w: tls addr %q: %v", ErrConfig, c.TLSAddr, err)
+		}
+		if len(c.TLS.Certificates) == 0 && c.TLS.GetCertificate == nil && c.TLS.GetConfigForClient == nil {
+			return c, fmt.Errorf("%w: tls without a certificate", ErrConfig)
+		}
 	}
 	if c.TCPMessageTimeout <= 0 {
 		c.TCPMessageTimeout = DefaultTCPMessageTimeout

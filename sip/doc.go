@@ -1,5 +1,5 @@
 // Package sip is voxrun's signaling edge: a SIP server on sipgo that takes
-// SIP over UDP and TCP from the open internet, checks every message before
+// SIP over UDP, TCP and (when configured) TLS from the open internet, checks every message before
 // sipgo parses it (sip/intake), limits sources and new calls (sip/admission),
 // and hands the requests that pass to handlers the integrator plugs in
 // (cmd/voxrun plugs in routing, and routing hands legs to the runtime).

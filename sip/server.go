@@ -74,6 +74,7 @@ type Server struct {
 	cancel  context.CancelFunc
 	udp     *net.UDPConn
 	tcp     *net.TCPListener
+	tlsLn   *net.TCPListener // nil without TLS
 	conns   map[*streamConn]struct{}
 	rcvbuf  int // the UDP receive buffer granted, -1 when unknown
 
@@ -148,8 +149,19 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var tlsLn *net.TCPListener
+	if s.cfg.TLS != nil {
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, "tcp", s.cfg.TLSAddr)
+		if err != nil {
+			_ = udp.Close()
+			_ = tcp.Close()
+			return fmt.Errorf("sip: listen tls %s: %w", s.cfg.TLSAddr, err)
+		}
+		tlsLn = ln.(*net.TCPListener)
+	}
 	s.started = true
-	s.udp, s.tcp = udp, tcp
+	s.udp, s.tcp, s.tlsLn = udp, tcp, tlsLn
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	s.route(hctx)
@@ -168,6 +180,16 @@ func (s *Server) Start(ctx context.Context) error {
 			s.log.Error("sip: tcp serve stopped", "error", err)
 		}
 	}()
+	if tlsLn != nil {
+		s.serving.Add(1)
+		go func() {
+			defer s.serving.Done()
+			if err := s.srv.ServeTLS(&intakeListener{TCPListener: tlsLn, s: s, tls: s.cfg.TLS}); err != nil && !s.isClosed() && !errors.Is(err, net.ErrClosed) {
+				s.log.Error("sip: tls serve stopped", "error", err)
+			}
+		}()
+		s.log.Info("sip: serving tls", "tls", tlsLn.Addr().String())
+	}
 	s.log.Info("sip: serving", "udp", udp.LocalAddr().String(), "tcp", tcp.Addr().String())
 	return nil
 }
@@ -241,6 +263,17 @@ func (s *Server) UDPReadBuffer() int {
 	return s.rcvbuf
 }
 
+// TLSAddr is the address the TLS listener is bound to (valid after Start
+// with TLS configured).
+func (s *Server) TLSAddr() netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tlsLn == nil {
+		return netip.AddrPort{}
+	}
+	return s.tlsLn.Addr().(*net.TCPAddr).AddrPort()
+}
+
 // Stats returns the intake and admission counters.
 func (s *Server) Stats() Stats {
 	return Stats{
@@ -268,7 +301,7 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		close(s.done)
-		udp, tcp, cancel := s.udp, s.tcp, s.cancel
+		udp, tcp, tlsLn, cancel := s.udp, s.tcp, s.tlsLn, s.cancel
 		conns := make([]*streamConn, 0, len(s.conns))
 		for c := range s.conns {
 			conns = append(conns, c)
@@ -284,8 +317,11 @@ func (s *Server) Close() error {
 				errs = append(errs, err)
 			}
 		}
-		if tcp != nil {
-			if err := tcp.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		for _, ln := range []*net.TCPListener{tcp, tlsLn} {
+			if ln == nil {
+				continue
+			}
+			if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 				errs = append(errs, err)
 			}
 		}

@@ -2,6 +2,7 @@ package sip_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -298,4 +299,32 @@ func TestTCPSlowMessageIsCut(t *testing.T) {
 	status, err := siptest.Ping(ctx, fresh, srv.TCPAddr(), "after-slow")
 	require.NoError(t, err)
 	require.Equal(t, 200, status)
+}
+
+func TestTLS(t *testing.T) {
+	serverTLS, clientTLS, err := siptest.SelfSignedTLS()
+	require.NoError(t, err)
+	srv := startServer(t, sip.Config{TLS: serverTLS, TLSAddr: "127.0.0.1:0", TCPMessageTimeout: 300 * time.Millisecond}, nil)
+	require.True(t, srv.TLSAddr().IsValid())
+	ctx := timeout(t, 5*time.Second)
+	c, err := siptest.DialTLS(ctx, srv.TLSAddr(), clientTLS)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	status, err := siptest.Ping(ctx, c, srv.TLSAddr(), "tls-1")
+	require.NoError(t, err)
+	require.Equal(t, 200, status)
+	// Intake guards TLS as it guards TCP.
+	require.NoError(t, c.Send(ctx, []byte(strings.Replace(string(siptest.Request("OPTIONS", c, srv.TLSAddr(), "tls-2")), "CSeq: 1 OPTIONS", "CSeq: 1 INVITE", 1))))
+	msg, err := siptest.ReadFinal(ctx, c)
+	require.NoError(t, err)
+	require.Equal(t, 400, siptest.Status(msg))
+	// A peer that never completes the handshake is cut after the message timeout.
+	raw := dial(t, "tcp", srv.TLSAddr())
+	_, err = raw.Read(ctx)
+	requireClosed(t, err)
+}
+
+func TestTLSNeedsCertificate(t *testing.T) {
+	_, err := sip.New(sip.Config{TLS: &tls.Config{}})
+	require.ErrorIs(t, err, sip.ErrConfig)
 }

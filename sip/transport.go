@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -107,10 +108,12 @@ func (c *intakePacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	}
 }
 
-// intakeListener hands sipgo TCP connections whose reads pass intake.
+// intakeListener hands sipgo TCP (or TLS) connections whose reads pass
+// intake.
 type intakeListener struct {
 	*net.TCPListener
-	s *Server
+	s   *Server
+	tls *tls.Config // nil for plain TCP
 }
 
 // Accept returns the next connection from a source that is not banned.
@@ -125,7 +128,12 @@ func (l *intakeListener) Accept() (net.Conn, error) {
 			_ = conn.Close()
 			continue
 		}
-		c, ok := l.s.track(conn, src)
+		var nc net.Conn = conn
+		if l.tls != nil {
+			// The handshake runs on the first Read, on sipgo's reader.
+			nc = tls.Server(conn, l.tls)
+		}
+		c, ok := l.s.track(nc, conn, src)
 		if !ok {
 			_ = conn.Close()
 			return nil, net.ErrClosed
@@ -136,13 +144,13 @@ func (l *intakeListener) Accept() (net.Conn, error) {
 
 // track wraps a TCP connection and registers it so that Close closes it and
 // waits for its reader.
-func (s *Server) track(conn *net.TCPConn, src netip.AddrPort) (*streamConn, bool) {
+func (s *Server) track(conn net.Conn, tcp *net.TCPConn, src netip.AddrPort) (*streamConn, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, false
 	}
-	c := &streamConn{Conn: conn, s: s, src: src, framer: intake.NewFramer(conn, s.cfg.MaxMessageSize)}
+	c := &streamConn{Conn: conn, tcp: tcp, s: s, src: src, framer: intake.NewFramer(conn, s.cfg.MaxMessageSize)}
 	c.framer.OnMessageStart = func() {
 		_ = conn.SetReadDeadline(time.Now().Add(s.cfg.TCPMessageTimeout))
 	}
@@ -155,18 +163,30 @@ func (s *Server) track(conn *net.TCPConn, src netip.AddrPort) (*streamConn, bool
 // messages that passed intake, framed by intake.Framer.
 type streamConn struct {
 	net.Conn
+	tcp     *net.TCPConn // the TCP connection under Conn (Conn itself without TLS)
 	s       *Server
 	src     netip.AddrPort
 	framer  *intake.Framer
 	pending []byte
 
-	readDone  sync.Once
-	closeOnce sync.Once
+	readDone   sync.Once
+	closeOnce  sync.Once
+	handshaken bool
 }
 
 // Read returns bytes of messages that passed intake. On a framing error it
 // answers if it can, closes the connection and returns io.EOF.
 func (c *streamConn) Read(p []byte) (int, error) {
+	if tc, ok := c.Conn.(*tls.Conn); ok && !c.handshaken {
+		// The handshake, too, has TCPMessageTimeout to complete.
+		_ = c.Conn.SetDeadline(time.Now().Add(c.s.cfg.TCPMessageTimeout))
+		if err := tc.Handshake(); err != nil {
+			c.s.log.Debug("sip: tls handshake", "source", c.src.String(), "error", err)
+			return 0, c.end(err)
+		}
+		_ = c.Conn.SetWriteDeadline(time.Time{})
+		c.handshaken = true
+	}
 	for len(c.pending) == 0 {
 		// Idle between messages; OnMessageStart tightens the deadline once
 		// a message begins.
@@ -217,8 +237,8 @@ const framingLinger = 500 * time.Millisecond
 // linger stops reading from the peer and waits, for framingLinger or until
 // the server closes, before the reader reports the end.
 func (c *streamConn) linger() {
-	if tc, ok := c.Conn.(*net.TCPConn); ok {
-		_ = tc.CloseRead()
+	if _, plain := c.Conn.(*net.TCPConn); plain {
+		_ = c.tcp.CloseRead()
 	}
 	t := time.NewTimer(framingLinger)
 	defer t.Stop()

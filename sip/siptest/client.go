@@ -3,6 +3,7 @@ package siptest
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -26,7 +27,7 @@ type Conn interface {
 	Read(ctx context.Context) ([]byte, error)
 	// LocalAddr is the client's address.
 	LocalAddr() netip.AddrPort
-	// Transport is "UDP" or "TCP".
+	// Transport is "UDP", "TCP" or "TLS".
 	Transport() string
 	Close() error
 }
@@ -41,7 +42,17 @@ func Dial(ctx context.Context, network string, server netip.AddrPort) (Conn, err
 	if network == "udp" {
 		return &udpConn{c: c.(*net.UDPConn)}, nil
 	}
-	return &tcpConn{c: c.(*net.TCPConn), f: intake.NewFramer(c, 1<<20)}, nil
+	return &tcpConn{c: c, f: intake.NewFramer(c, 1<<20), transport: "TCP"}, nil
+}
+
+// DialTLS opens a raw client to server over TLS with cfg.
+func DialTLS(ctx context.Context, server netip.AddrPort, cfg *tls.Config) (Conn, error) {
+	d := tls.Dialer{Config: cfg}
+	c, err := d.DialContext(ctx, "tcp", server.String())
+	if err != nil {
+		return nil, fmt.Errorf("siptest: dial tls %s: %w", server, err)
+	}
+	return &tcpConn{c: c, f: intake.NewFramer(c, 1<<20), transport: "TLS"}, nil
 }
 
 type udpConn struct{ c *net.UDPConn }
@@ -77,8 +88,9 @@ func (u *udpConn) Transport() string         { return "UDP" }
 func (u *udpConn) Close() error              { return u.c.Close() }
 
 type tcpConn struct {
-	c *net.TCPConn
-	f *intake.Framer
+	c         net.Conn
+	f         *intake.Framer
+	transport string
 }
 
 func (t *tcpConn) Send(ctx context.Context, b []byte) error {
@@ -112,7 +124,7 @@ func (t *tcpConn) Read(ctx context.Context) ([]byte, error) {
 }
 
 func (t *tcpConn) LocalAddr() netip.AddrPort { return t.c.LocalAddr().(*net.TCPAddr).AddrPort() }
-func (t *tcpConn) Transport() string         { return "TCP" }
+func (t *tcpConn) Transport() string         { return t.transport }
 func (t *tcpConn) Close() error              { return t.c.Close() }
 
 // Status returns the status code of a response, or 0 for anything else.
