@@ -166,7 +166,9 @@ func readStream(desc *psdp.SessionDescription, md *psdp.MediaDescription) (*stre
 	if ci == nil || ci.Address == nil {
 		return nil, notAcceptable(fmt.Errorf("%w: no c= line", ErrBadAddress))
 	}
-	addr, err := netip.ParseAddr(ci.Address.Address)
+	// RFC 4566 §5.7: an address may carry "/ttl[/count]"; keep the address.
+	host, _, _ := strings.Cut(ci.Address.Address, "/")
+	addr, err := netip.ParseAddr(host)
 	if err != nil {
 		return nil, notAcceptable(fmt.Errorf("%w: %q", ErrBadAddress, ci.Address.Address))
 	}
