@@ -1,6 +1,8 @@
 package rtpsession
 
 import (
+	"errors"
+	"net"
 	"net/netip"
 	"time"
 )
@@ -12,8 +14,8 @@ func (s *Session) readLoop() {
 	for {
 		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			if s.closing.Load() {
-				return
+			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return // closed by Close, or by the socket's owner
 			}
 			continue // ICMP errors and the like: keep reading
 		}

@@ -1,7 +1,9 @@
 package rtpsession
 
 import (
+	"errors"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"time"
 
@@ -203,8 +205,8 @@ func (s *Session) readRTCPLoop() {
 	for {
 		n, from, err := s.rtcpConn.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			if s.closing.Load() {
-				return
+			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return // closed by Close, or by the socket's owner
 			}
 			continue
 		}

@@ -132,7 +132,8 @@ type digitRequest struct {
 }
 
 // New starts a session: it registers with the clock and starts the reader
-// goroutine. Close stops both and closes Conn (through Closer).
+// goroutine. Close stops both and closes Conn (through Closer). When New
+// fails, the caller still owns the sockets.
 func New(cfg Config) (*Session, error) {
 	if cfg.Conn == nil || cfg.Clock == nil {
 		return nil, fmt.Errorf("%w: Conn and Clock are required", ErrConfig)
@@ -362,7 +363,11 @@ func (s *Session) Close() error {
 			err = errors.Join(err, s.rtcpConn.SetReadDeadline(time.Unix(1, 0)))
 		}
 		s.wg.Wait()
-		s.closeErr = errors.Join(err, s.closer.Close())
+		err = errors.Join(err, s.closer.Close())
+		if errors.Is(err, net.ErrClosed) {
+			err = nil // the socket's owner closed it first: nothing lost
+		}
+		s.closeErr = err
 	})
 	return s.closeErr
 }

@@ -508,3 +508,20 @@ func TestSetRemoteMovesAndRelatches(t *testing.T) {
 	waitFor(t, func() bool { return f.s.Stats().PacketsReceived == 2 })
 	require.Zero(t, f.s.Stats().Foreign)
 }
+
+// TestSocketClosedUnderneath: the socket's owner closes it first (a lease
+// closed before the session); the reader must stop, not spin.
+func TestSocketClosedUnderneath(t *testing.T) {
+	f := newSession(t, Config{Codec: g711.PCMU})
+	require.NoError(t, f.conn.Close())
+	done := make(chan struct{})
+	go func() {
+		f.s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the reader goroutine did not stop")
+	}
+}
