@@ -44,12 +44,12 @@ func freeUDPPort(t *testing.T) int {
 // when the call fails.
 func runSipp(t *testing.T, h *harness, scenario string) {
 	t.Helper()
-	runSippOver(t, h, scenario, "u1")
+	runSippOver(t, h, scenario, "u1", "-m", "1", "-l", "1")
 }
 
 // runSippOver runs scenario over sipp transport mode "u1" (UDP) or "t1"
 // (one TCP connection).
-func runSippOver(t *testing.T, h *harness, scenario, transport string) {
+func runSippOver(t *testing.T, h *harness, scenario, transport string, calls ...string) {
 	t.Helper()
 	sipp := sippPath(t)
 	abs, err := filepath.Abs(filepath.Join("testdata", "sipp", scenario))
@@ -57,9 +57,11 @@ func runSippOver(t *testing.T, h *harness, scenario, transport string) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, sipp,
-		"-sf", abs, "-t", transport,
-		"-m", "1", "-l", "1",
+	if len(calls) == 0 {
+		calls = []string{"-m", "1", "-l", "1"}
+	}
+	args := append([]string{"-sf", abs, "-t", transport}, calls...)
+	cmd := exec.CommandContext(ctx, sipp, append(args,
 		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
 		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
 		"-s", "15551234567",
@@ -67,7 +69,7 @@ func runSippOver(t *testing.T, h *harness, scenario, transport string) {
 		"-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
 		"-trace_msg", "-message_file", filepath.Join(dir, "messages.log"),
 		h.srv.UDPAddr().String(),
-	)
+	)...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -161,4 +163,13 @@ func TestSippDelayedOffer(t *testing.T) {
 	require.Equal(t, leg.CauseBye, l.Cause())
 	require.True(t, l.Media().Remote.IsValid(), "the ACK's answer gave the peer's RTP address")
 	require.Contains(t, l.Dialog().RemoteSDP, "o=sipp")
+}
+
+// TestSippManyCalls runs 40 calls, up to 10 at a time: every one succeeds,
+// and the harness's cleanup checks that no RTP port, dialog or goroutine is
+// left behind.
+func TestSippManyCalls(t *testing.T) {
+	h := newHarness(t, leg.Config{}, answer)
+	runSippOver(t, h, "uac_invite_bye.xml", "u1", "-m", "40", "-l", "10", "-r", "40")
+	require.Eventually(t, func() bool { return h.agent.Len() == 0 && h.alloc.InUse() == 0 }, 5*time.Second, 10*time.Millisecond)
 }
