@@ -202,14 +202,14 @@ func checkParams(s, bad string, sentinel error) *Error {
 // its sent-protocol and sent-by were read, which is all a stateless response
 // needs.
 func checkVia(v string) (usable bool, e *Error) {
-	bad := reject(400, "Malformed Via", ErrVia)
+	bad := func() *Error { return reject(400, "Malformed Via", ErrVia) }
 	i := 0
 	var parts [3]string
 	for k := 0; k < 3; k++ {
 		if k > 0 {
 			i = skipSpace(v, i)
 			if i >= len(v) || v[i] != '/' {
-				return false, bad
+				return false, bad()
 			}
 			i = skipSpace(v, i+1)
 		}
@@ -218,17 +218,17 @@ func checkVia(v string) (usable bool, e *Error) {
 			i++
 		}
 		if i == n {
-			return false, bad
+			return false, bad()
 		}
 		parts[k] = v[n:i]
 	}
 	if i >= len(v) || !isSpace(v[i]) {
-		return false, bad
+		return false, bad()
 	}
 	// Another protocol or version still names where to answer (a 505,
 	// RFC 4475 §3.1.2.16); it is an error all the same.
 	if !strings.EqualFold(parts[0], "SIP") || parts[1] != "2.0" {
-		e = bad
+		e = bad()
 	}
 	i = skipSpace(v, i)
 	n := i
@@ -247,7 +247,7 @@ func checkVia(v string) (usable bool, e *Error) {
 		i = k
 	}
 	if !isHostPort(sentBy) {
-		return false, bad
+		return false, bad()
 	}
 	if e != nil {
 		return true, e

@@ -72,13 +72,51 @@ type field struct {
 	start, end int    // span of the raw value in the message
 }
 
-// compact maps the compact header forms of RFC 3261 §7.3.3 (and the common
-// extensions) to their long names.
-var compact = map[string]string{
-	"i": "call-id", "m": "contact", "e": "content-encoding", "l": "content-length",
-	"c": "content-type", "f": "from", "s": "subject", "k": "supported", "t": "to",
-	"v": "via", "o": "event", "r": "refer-to", "b": "referred-by", "u": "allow-events",
-	"x": "session-expires",
+// fieldKey returns the canonical lower-case name of a field intake reads
+// (compact forms of RFC 3261 §7.3.3 included), or "" for any other field.
+// It does not allocate.
+func fieldKey(name string) string {
+	var candidates []string
+	switch len(name) {
+	case 1:
+		switch name[0] | 0x20 {
+		case 'v':
+			return "via"
+		case 'f':
+			return "from"
+		case 't':
+			return "to"
+		case 'i':
+			return "call-id"
+		case 'l':
+			return "content-length"
+		case 'c':
+			return "content-type"
+		case 'm':
+			return "contact"
+		}
+		return ""
+	case 2:
+		candidates = []string{"to"}
+	case 3:
+		candidates = []string{"via"}
+	case 4:
+		candidates = []string{"from", "cseq"}
+	case 5:
+		candidates = []string{"route"}
+	case 7:
+		candidates = []string{"call-id", "contact", "require"}
+	case 12:
+		candidates = []string{"max-forwards", "content-type", "record-route"}
+	case 14:
+		candidates = []string{"content-length"}
+	}
+	for _, c := range candidates {
+		if strings.EqualFold(name, c) {
+			return c
+		}
+	}
+	return ""
 }
 
 // Validate judges one message. raw is a whole datagram, or one message framed
@@ -282,7 +320,8 @@ func checkRequestURI(uri string) *Error {
 // the header section too. A malformed line is skipped and reported, so that
 // the fields after it (a Via, say) can still serve a response.
 func scanFields(raw []byte, pos int) ([]field, int, *Error) {
-	var fields []field
+	fields := make([]field, 0, 24)
+	text := string(raw) // one copy; names and values are substrings of it
 	var first *Error
 	bad := func(reason string) {
 		if first == nil {
@@ -313,7 +352,7 @@ func scanFields(raw []byte, pos int) ([]field, int, *Error) {
 				continue
 			}
 			f := &fields[len(fields)-1]
-			f.value = strings.TrimSpace(f.value + " " + strings.TrimSpace(string(line)))
+			f.value = strings.TrimSpace(f.value + " " + strings.TrimSpace(text[lineStart:lineEnd]))
 			f.end = lineEnd
 			f.dirty = true
 			continue
@@ -323,20 +362,16 @@ func scanFields(raw []byte, pos int) ([]field, int, *Error) {
 			bad("Malformed Header Line")
 			continue
 		}
-		name := strings.TrimRight(string(line[:colon]), " \t")
+		name := strings.TrimRight(text[lineStart:lineStart+colon], " \t")
 		if !isToken(name) {
 			bad("Malformed Header Name")
 			continue
 		}
-		key := strings.ToLower(name)
-		if long, ok := compact[key]; ok {
-			key = long
-		}
 		fields = append(fields, field{
 			name:  name,
 			dirty: colon != len(name),
-			key:   key,
-			value: strings.TrimSpace(string(line[colon+1:])),
+			key:   fieldKey(name),
+			value: strings.TrimSpace(text[lineStart+colon+1 : lineEnd]),
 			start: lineStart + colon + 1,
 			end:   lineEnd,
 		})
