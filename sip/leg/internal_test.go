@@ -21,6 +21,7 @@ func TestParseDTMFInfo(t *testing.T) {
 		{"event code 10 is *", "application/dtmf-relay", "Signal=10\r\n", media.Digit{Key: '*'}, false},
 		{"event code 15 is D", "application/dtmf-relay", "Signal=15\r\n", media.Digit{Key: 'D'}, false},
 		{"duration capped", "application/dtmf-relay", "Signal=1\r\nDuration=999999\r\n", media.Digit{Key: '1', Duration: maxInfoDuration}, false},
+		{"duration that would overflow", "application/dtmf-relay", "Signal=1\r\nDuration=1000000000000000\r\n", media.Digit{Key: '1', Duration: maxInfoDuration}, false},
 		{"dtmf", "application/dtmf", "#\r\n", media.Digit{Key: '#'}, false},
 		{"code 16 (flash) is no key", "application/dtmf-relay", "Signal=16", media.Digit{}, true},
 		{"no signal", "application/dtmf-relay", "Duration=100", media.Digit{}, true},
@@ -82,4 +83,22 @@ func TestSplitHeaderValues(t *testing.T) {
 func TestConfigDefaults(t *testing.T) {
 	_, err := NewAgent(Config{})
 	require.ErrorIs(t, err, ErrConfig)
+}
+
+func FuzzParseDTMFInfo(f *testing.F) {
+	f.Add("application/dtmf-relay", []byte("Signal=5\r\nDuration=160\r\n"))
+	f.Add("application/dtmf-relay", []byte("Signal=11\nDuration=99999999999999999999"))
+	f.Add("application/dtmf", []byte("#"))
+	f.Add("application/dtmf-relay", []byte("Signal=1\nDuration=1000000000000000"))
+	f.Add("application/dtmf-relay", []byte("=\n==\nSignal"))
+	f.Fuzz(func(t *testing.T, ctype string, body []byte) {
+		d, err := parseDTMFInfo(ctype, body)
+		if err != nil {
+			return
+		}
+		require.Contains(t, "0123456789*#ABCD", string(d.Key))
+		require.GreaterOrEqual(t, d.Duration, time.Duration(0))
+		require.LessOrEqual(t, d.Duration, maxInfoDuration)
+		require.Equal(t, media.DigitSIPInfo, d.Origin)
+	})
 }

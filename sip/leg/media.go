@@ -66,7 +66,10 @@ func parseDTMFInfo(contentType string, body []byte) (media.Digit, error) {
 				if err != nil || ms < 0 {
 					return d, fmt.Errorf("sip/leg: dtmf-relay duration %q", v)
 				}
-				d.Duration = min(time.Duration(ms)*time.Millisecond, maxInfoDuration)
+				d.Duration = maxInfoDuration
+				if ms < int(maxInfoDuration/time.Millisecond) {
+					d.Duration = time.Duration(ms) * time.Millisecond
+				}
 			}
 		}
 	}

@@ -68,6 +68,7 @@ func newFixture(t *testing.T) *fixture {
 	gw(b, f.carrierB, "198.51.100.7", 32, 5060, true)
 	gw(a, inactive, "192.0.2.99", 32, 0, true)
 	gw(a, f.carrierA, "192.0.2.50", 32, 0, false) // outbound only
+	must(db.SipGateways(a).Create(ctx, &store.SipGateway{IPv4: "192.0.2.60", Netmask: 32, Inbound: true, VoipCarrierSID: f.carrierA, IsActive: false}))
 
 	num := func(s store.Scope, n, app, carrier string) {
 		must(db.PhoneNumbers(s).Create(ctx, &store.PhoneNumber{Number: n, ApplicationSID: app, VoipCarrierSID: carrier}))
@@ -128,6 +129,8 @@ func TestRoute(t *testing.T) {
 		{name: "inactive carrier", call: route.Call{Source: src("192.0.2.99:5060"), Called: "15551230001"},
 			status: 403, err: route.ErrUnknownSource},
 		{name: "outbound-only gateway", call: route.Call{Source: src("192.0.2.50:5060"), Called: "15551230001"},
+			status: 403, err: route.ErrUnknownSource},
+		{name: "inactive gateway", call: route.Call{Source: src("192.0.2.60:5060"), Called: "15551230001"},
 			status: 403, err: route.ErrUnknownSource},
 		{name: "no source", call: route.Call{Called: "15551230001"}, status: 403, err: route.ErrUnknownSource},
 		{name: "client to device-calling app", call: route.Call{Source: src("10.0.0.9:5060"), Called: "18005551212",
