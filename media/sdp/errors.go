@@ -1,6 +1,9 @@
 package sdp
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrMalformed means the SDP could not be parsed (SIP 400).
@@ -41,7 +44,7 @@ func StatusOf(err error) int {
 }
 
 func malformed(err error) error {
-	return &Error{Status: 400, Err: errors.Join(ErrMalformed, err)}
+	return &Error{Status: 400, Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
 }
 
 func notAcceptable(err error) error { return &Error{Status: 488, Err: err} }
