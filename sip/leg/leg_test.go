@@ -389,3 +389,35 @@ func TestInDialogOptionsAndCSeqOrder(t *testing.T) {
 	require.NoError(t, sess.Bye(ctx))
 	require.True(t, closed(l.Ended(), 5*time.Second))
 }
+
+// TestRecordRouteIsTheRouteSet: the INVITE's Record-Route, in order, is
+// the route set (RFC 3261 §12.1.1) and voxrun's BYE carries it as Route.
+func TestRecordRouteIsTheRouteSet(t *testing.T) {
+	h := newHarness(t, leg.Config{}, answer)
+	u := newUAC(t)
+	ctx := ctxTimeout(t, 10*time.Second)
+	// Both "proxies" are the server itself, so that the caller's ACK,
+	// routed through them, still arrives.
+	self := h.srv.UDPAddr().String()
+	rr := []string{"<sip:" + self + ";lr;n=1>", "<sip:" + self + ";lr;n=2>"}
+	sess, err := u.dc.Invite(ctx, h.uri("100"), u.pcmuOffer(), sipgosip.NewHeader("Content-Type", "application/sdp"),
+		sipgosip.NewHeader("Record-Route", rr[0]), sipgosip.NewHeader("Record-Route", rr[1]))
+	require.NoError(t, err)
+	defer sess.Close()
+	require.NoError(t, sess.WaitAnswer(ctx, sipgo.AnswerOptions{}))
+	require.NoError(t, sess.Ack(ctx))
+	l := h.leg(t)
+	require.Equal(t, rr, l.Dialog().RouteSet)
+
+	require.NoError(t, l.Hangup(ctx, nil))
+	select {
+	case bye := <-u.byes:
+		var routes []string
+		for _, r := range bye.GetHeaders("Route") {
+			routes = append(routes, r.Value())
+		}
+		require.Equal(t, rr, routes)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no BYE")
+	}
+}
