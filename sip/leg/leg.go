@@ -74,7 +74,6 @@ type Leg struct {
 	remoteURI sipgosip.Uri
 	remoteDN  string
 	routeSet  []string
-	offer     []byte
 	// offerLocal is the offer voxrun made in its 2xx to an INVITE without
 	// one; the ACK carries the answer. nil when the caller offered.
 	offerLocal *sdp.Local
@@ -118,9 +117,8 @@ type ackWait struct {
 // voxrun's offer in the 2xx and the answer is read from the ACK. It does not
 // answer the INVITE. When the INVITE cannot be served it answers it (400
 // malformed SDP, 488 no common codec, 503 no RTP port, 500 otherwise) and
-// returns a
-// *StatusError. The caller owns the leg: it waits for it (Wait) and closes
-// it (Close).
+// returns a *StatusError. The caller owns the leg: it waits for it (Wait)
+// and closes it (Close).
 func (a *Agent) Accept(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) (*Leg, error) {
 	fail := func(status int, reason string, err error) (*Leg, error) {
 		res := sipgosip.NewResponseFromRequest(req, status, reason, nil)
@@ -192,7 +190,6 @@ func (a *Agent) Accept(ctx context.Context, req *sip.Request, tx sip.ServerTrans
 		invite: req, inviteTx: tx,
 		peer:     req.Source(),
 		localURI: to.Address, remoteURI: from.Address, remoteDN: from.DisplayName,
-		offer: body,
 		lease: lease, rtp: rs, ep: &endpoint{Session: rs},
 		remoteCSeq: req.CSeq().SeqNo, remoteTarget: from.Address,
 		localSDP: local, remoteSDP: body, sdpVersion: 1, sess: sess, offerLocal: offerL,
