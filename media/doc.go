@@ -14,6 +14,7 @@
 //	media/dtmf        RFC 4733 events and the in-band Goertzel detector
 //	media/virtual     a pair of endpoints with no sockets, fed from Go
 //	media/room        bridges and conferences: mixing, or relaying two legs
+//	media/record      a leg, or a bridge in stereo, streamed to a WAV file
 //	media/resample    a low-pass polyphase resampler
 //	media/wav         WAV reading (as a frame Source) and streaming writing
 //	media/mediatest   test support: a manual clock, collecting sinks
