@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// Ticker is a leg that the clock paces. Tick runs on a shard goroutine; it
-// must not block and must not call Register or the unregister function.
+// Ticker is a leg that the clock paces. Tick runs on a shard goroutine and
+// must not block. It may register or unregister tickers (a leg closed from
+// inside a tick does not deadlock).
 type Ticker interface {
 	Tick(now time.Time)
 }
@@ -46,12 +47,14 @@ type shard struct {
 	mu      sync.Mutex
 	closed  bool
 	tickers []*entry
+	round   []*entry      // the shard goroutine's copy of tickers for one round
 	late    atomic.Uint64 // ticks run late (catch-up) or skipped
 	skipped atomic.Uint64
 }
 
 type entry struct {
-	t Ticker
+	t       Ticker
+	removed atomic.Bool
 }
 
 // New starts a clock's shard goroutines; Close stops them.
@@ -79,8 +82,10 @@ func New(cfg Config) *Clock {
 }
 
 // Register adds t to the least recently chosen shard and returns the
-// function that removes it. After the function returns, t is not ticked
-// again. It returns ErrClosed after Close.
+// function that removes it. Once that function has returned, no new Tick of
+// t begins; a Tick already running on the shard may still finish, so a
+// ticker must tolerate one call after it closed. It returns ErrClosed after
+// Close.
 func (c *Clock) Register(t Ticker) (unregister func(), err error) {
 	s := c.shards[int(c.next.Add(1)-1)%len(c.shards)]
 	e := &entry{t: t}
@@ -93,6 +98,7 @@ func (c *Clock) Register(t Ticker) (unregister func(), err error) {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
+			e.removed.Store(true)
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			for i, x := range s.tickers {
@@ -176,12 +182,16 @@ func (c *Clock) run(s *shard, start time.Time) {
 	}
 }
 
-// tick runs one round. The shard's lock is held so that an unregistered
-// ticker is never ticked after its unregister function returns.
+// tick runs one round over a copy of the tickers, without the shard's lock,
+// so that a ticker may unregister itself or others from inside Tick.
 func (s *shard) tick(now time.Time) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, e := range s.tickers {
-		e.t.Tick(now)
+	s.round = append(s.round[:0], s.tickers...)
+	s.mu.Unlock()
+	for i, e := range s.round {
+		if !e.removed.Load() {
+			e.t.Tick(now)
+		}
+		s.round[i] = nil
 	}
 }

@@ -139,3 +139,50 @@ func TestCloseJoinsGoroutines(t *testing.T) {
 	require.ErrorIs(t, err, ErrClosed)
 	goleak.VerifyNone(t)
 }
+
+// TestUnregisterFromInsideTick: a leg closed from its own tick (or another
+// leg's) neither deadlocks nor is ticked again.
+func TestUnregisterFromInsideTick(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := New(Config{Shards: 1})
+		defer c.Close()
+		var (
+			mu       sync.Mutex
+			selfN    int
+			victimN  int
+			atRemove int
+			unSelf   func()
+			unVictim func()
+		)
+		var err error
+		mu.Lock() // the tickers read unSelf and unVictim under mu
+		unSelf, err = c.Register(TickerFunc(func(time.Time) {
+			mu.Lock()
+			defer mu.Unlock()
+			selfN++
+			if selfN == 3 {
+				unSelf()
+				unVictim()
+				atRemove = victimN
+				_, err := c.Register(TickerFunc(func(time.Time) {}))
+				if err != nil {
+					panic(err)
+				}
+			}
+		}))
+		require.NoError(t, err)
+		unVictim, err = c.Register(TickerFunc(func(time.Time) {
+			mu.Lock()
+			defer mu.Unlock()
+			victimN++
+		}))
+		mu.Unlock()
+		require.NoError(t, err)
+		time.Sleep(time.Second)
+		mu.Lock()
+		defer mu.Unlock()
+		require.Equal(t, 3, selfN)
+		require.Equal(t, atRemove, victimN, "never ticked once removed, not even later in that round")
+		require.Equal(t, 1, c.Len())
+	})
+}
