@@ -89,6 +89,11 @@ func (s Stats) MOS() float64 {
 // Endpoint is the media side of one call leg: an RTP session, or a virtual
 // endpoint for simulated calls and tests. The runtime plays into it by setting
 // its current source and listens to it through sinks.
+//
+// Sinks and digit sinks run on the endpoint's own goroutines (an RTP
+// session's reader, or the clock): they must not block, and must not call
+// the endpoint's Close or AddSink. Hand the event to the call's owning
+// goroutine instead (DESIGN.md: everything else is a message to it).
 type Endpoint interface {
 	// SetSource makes src the current outbound source; nil means comfort
 	// silence. A source that returns io.EOF is replaced by silence.
