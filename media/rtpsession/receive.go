@@ -92,6 +92,9 @@ func (s *Session) release(pt uint8, ts uint32, payload []byte, now time.Time) {
 		return
 	}
 	if pt != s.pt {
+		if s.packetSink != nil {
+			s.packetSink.RelayPacket(Packet{Timestamp: ts, Payload: payload, Event: true})
+		}
 		if err := s.dtmfRecv.Packet(now, ts, payload, s.digitSink); err != nil {
 			s.malformed++
 		}

@@ -14,8 +14,13 @@ import (
 type Packet struct {
 	// Timestamp is the RTP timestamp in the sending peer's timeline.
 	Timestamp uint32
-	// Payload is the encoded audio; it is only valid during the call.
+	// Payload is the encoded audio, or the telephone-event payload; it is
+	// only valid during the call.
 	Payload []byte
+	// Event marks an RFC 4733 telephone-event packet: it is relayed with the
+	// receiving session's telephone-event payload type, so digits pass
+	// through a relayed bridge.
+	Event bool
 }
 
 // PacketSink receives the peer's audio packets in sequence order (after the
@@ -39,6 +44,10 @@ type relayState struct {
 	offset  uint32 // added to the peer's timestamps
 	lastTS  uint32 // timestamp of the last relayed packet, ours
 	lastDur uint32
+	// The peer's timestamp of the last relayed event: a new one starts an
+	// event, which RFC 4733 §2.5.1.1 marks.
+	lastEvent uint32
+	anyEvent  bool
 
 	mu  sync.Mutex
 	buf []byte
@@ -117,14 +126,26 @@ func (s *Session) SendRelay(p Packet) {
 		s.talk = true
 	}
 	ts := p.Timestamp + s.relay.offset
-	marker := s.talk
-	s.talk = false
+	pt := s.pt
+	var marker bool
+	if p.Event {
+		if s.tePT == 0 {
+			s.sendMu.Unlock()
+			return // the other side has no telephone-event
+		}
+		pt = s.tePT
+		marker = !s.relay.anyEvent || p.Timestamp != s.relay.lastEvent
+		s.relay.lastEvent, s.relay.anyEvent = p.Timestamp, true
+	} else {
+		marker = s.talk
+		s.talk = false
+		s.relay.lastTS, s.relay.lastDur = ts, uint32(len(p.Payload)) // G.711: one byte per sample
+	}
 	seq := s.seq
 	s.seq++
 	s.sent++
 	s.octets += uint64(len(p.Payload))
-	s.relay.lastTS, s.relay.lastDur = ts, uint32(len(p.Payload)) // G.711: one byte per sample
-	dst, pt := s.remote, s.pt
+	dst := s.remote
 	s.sendMu.Unlock()
 
 	r := &s.relay

@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/voxrun/voxrun/media"
+	"github.com/voxrun/voxrun/media/dtmf"
 	"github.com/voxrun/voxrun/media/g711"
+	"github.com/voxrun/voxrun/media/mediatest"
 )
 
 // to relays into a session.
@@ -86,4 +88,47 @@ func TestRelayAllocatesNothing(t *testing.T) {
 	handle()
 	require.Zero(t, testing.AllocsPerRun(1000, handle), "allocations per relayed packet")
 	require.Greater(t, b.s.Stats().PacketsSent, uint64(1000))
+}
+
+// TestRelayPassesDigits: telephone-events relayed with the other side's
+// payload type, marked once per event, and still reported on the leg they
+// arrived on.
+func TestRelayPassesDigits(t *testing.T) {
+	pb := newPeer(t)
+	a := newSession(t, Config{Codec: g711.PCMU, TelephoneEvent: 101})
+	b := newSession(t, Config{Remote: pb.addr(), Codec: g711.PCMU, TelephoneEvent: 96})
+	digits := &mediatest.Digits{}
+	a.s.OnDigit(digits)
+	a.s.SetPacketSink(to{b.s})
+	b.s.StartRelay()
+	pa := newPeer(t)
+	var snd dtmf.Sender
+	require.NoError(t, snd.Start('4', 60*time.Millisecond, 160))
+	var eventTS uint32 = 8000
+	for snd.Active() {
+		p, _ := snd.Next(eventTS)
+		b, err := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 101, SequenceNumber: pa.seq,
+			Timestamp: p.Timestamp, SSRC: 5, Marker: p.Marker}, Payload: p.Payload[:]}).Marshal()
+		require.NoError(t, err)
+		pa.seq++
+		eventTS += 160
+		pa.send(a.s.LocalAddr(), b)
+	}
+	var got []rtp.Packet
+	for range 5 {
+		got = append(got, pb.read())
+	}
+	for i, p := range got {
+		require.Equal(t, uint8(96), p.PayloadType)
+		require.Equal(t, i == 0, p.Marker, "packet %d", i)
+		require.Equal(t, got[0].Timestamp, p.Timestamp)
+	}
+	waitFor(t, func() bool { return digits.Keys() == "4" })
+
+	// A side without telephone-event drops them.
+	pc := newPeer(t)
+	c := newSession(t, Config{Remote: pc.addr(), Codec: g711.PCMU})
+	c.s.StartRelay()
+	c.s.SendRelay(Packet{Timestamp: 1, Payload: []byte{1, 0x8A, 0, 160}, Event: true})
+	pc.none()
 }
