@@ -11,10 +11,11 @@
 // Two members that are RTP sessions on the same codec and ptime, with nobody
 // muted, deaf or whispered to, are relayed instead (the fast path): each
 // session hands its peer's packets to the other, which rewrites SSRC,
-// sequence number and timestamp onto its own stream; no decoding, no mixing,
-// no encoding; RFC 4733 digits pass through with the receiving leg's
-// telephone-event payload type (while mixing, digits are not passed on).
-// A third member, a mute or a whisper drops the room back to
+// sequence number and timestamp onto its own stream, with no mixing and no
+// encoding (each leg still decodes what it receives for its own sinks: a
+// recorder, the DTMF detector). RFC 4733 digits pass through with the
+// receiving leg's telephone-event payload type; while mixing they are not
+// passed on. A third member, a mute or a whisper drops the room back to
 // mixing on the next tick, and it relays again when it can.
 //
 // It is not a cross-node room, and it does not yet limit how many speakers
