@@ -79,8 +79,11 @@ func newDecoder(rs *bufferedSeeker) (decoder, error) {
 		width := max(1, r.Format.BitsPerSample/8) * r.Format.Channels
 		return &wavDecoder{r: r, frames: size / int64(width)}, nil
 	}
-	d, err := mp3.NewDecoder(rs)
-	if err != nil {
+	d, err := newMP3(rs)
+	switch {
+	case errors.Is(err, ErrNotAudio):
+		return nil, err
+	case err != nil:
 		return nil, fmt.Errorf("%w: mp3: %w", ErrNotAudio, err)
 	}
 	if d.SampleRate() <= 0 {
@@ -137,7 +140,28 @@ func (m *mp3Decoder) length() int64 {
 
 func (m *mp3Decoder) channels() int { return 2 }
 
-func (m *mp3Decoder) read(dst []int16) (int, error) {
+// go-mp3 indexes slices with values read from the stream and panics on
+// some malformed frames (FuzzOpenReader found one in maindata). A tenant's
+// URL can serve anything and ReadFrame runs on the shared pacing goroutine,
+// so every call into go-mp3 turns a panic into ErrNotAudio: the one place
+// below the call boundary that recovers, because the parser is not ours.
+func mp3Guard(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: mp3 decoder panicked: %v", ErrNotAudio, r)
+	}
+}
+
+func newMP3(r io.Reader) (d *mp3.Decoder, err error) {
+	defer mp3Guard(&err)
+	return mp3.NewDecoder(r)
+}
+
+func (m *mp3Decoder) read(dst []int16) (n int, err error) {
+	defer mp3Guard(&err)
+	return m.readUnguarded(dst)
+}
+
+func (m *mp3Decoder) readUnguarded(dst []int16) (int, error) {
 	want := (len(dst) / 2) * 4
 	if cap(m.raw) < want {
 		m.raw = make([]byte, want)
@@ -159,12 +183,13 @@ func (m *mp3Decoder) read(dst []int16) (int, error) {
 	return n / 2, err
 }
 
-func (m *mp3Decoder) skip(n int64) error {
+func (m *mp3Decoder) skip(n int64) (err error) {
+	defer mp3Guard(&err)
 	if l := m.d.Length(); l >= 0 && n*4 >= l {
-		_, err := m.d.Seek(0, io.SeekEnd)
+		_, err = m.d.Seek(0, io.SeekEnd)
 		return err
 	}
-	_, err := m.d.Seek(n*4, io.SeekStart)
+	_, err = m.d.Seek(n*4, io.SeekStart)
 	return err
 }
 

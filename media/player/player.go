@@ -56,6 +56,7 @@ type Player struct {
 	offset   int64   // samples into this pass
 	passSeek int64   // where this pass started, in samples at 8 kHz
 	passIn   int64   // input sample frames decoded in this pass
+	stalls   int     // reads in a row that returned nothing
 	passes   int
 	ended    bool
 	err      error // why it ended: nil (completed), ErrStopped, a read error
@@ -71,6 +72,9 @@ type Player struct {
 
 	done chan struct{}
 }
+
+// maxStalls is how many empty reads in a row end a stream as broken.
+const maxStalls = 8
 
 // maxCapture bounds a captured pass: ten minutes at 8 kHz (9.6 MB).
 const maxCapture = 10 * 60 * media.SampleRate
@@ -201,6 +205,15 @@ func (p *Player) ReadFrame(frame []int16) error {
 // fillLocked decodes one read, downmixes it and resamples it into pending.
 func (p *Player) fillLocked() error {
 	n, err := p.dec.read(p.in)
+	if n == 0 && err == nil {
+		// A broken stream that yields nothing forever must not hang the
+		// pacing goroutine.
+		if p.stalls++; p.stalls > maxStalls {
+			return fmt.Errorf("%w: decoder makes no progress", ErrNotAudio)
+		}
+	} else {
+		p.stalls = 0
+	}
 	ch := p.dec.channels()
 	frames := n / ch
 	mono := p.mono[:frames]
