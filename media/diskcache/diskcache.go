@@ -137,6 +137,11 @@ func (c *Cache) Get(key string) (f *os.File, meta []byte, ok bool) {
 // (a revalidated URL keeps its body and gets new validators).
 func (c *Cache) Touch(key string, meta []byte) error {
 	stem := Stem(key)
+	tmp, err := writeTemp(c.dir, meta)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp) // a no-op once renamed
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.index[stem]
@@ -149,8 +154,8 @@ func (c *Cache) Touch(key string, meta []byte) error {
 	if fi, err := os.Stat(c.path(stem, metaExt)); err == nil {
 		old = fi.Size()
 	}
-	if err := writeAtomic(c.dir, c.path(stem, metaExt), meta); err != nil {
-		return err
+	if err := os.Rename(tmp, c.path(stem, metaExt)); err != nil {
+		return fmt.Errorf("media/diskcache: %w", err)
 	}
 	e.size += int64(len(meta)) - old
 	c.total += int64(len(meta)) - old
@@ -178,16 +183,26 @@ func (c *Cache) Put(key string, meta []byte, write func(w io.Writer) error) erro
 		return fmt.Errorf("media/diskcache: %w", cerr)
 	}
 	size := lw.n + int64(len(meta))
+	var metaTmp string
 	if meta != nil {
-		if err := writeAtomic(c.dir, c.path(stem, metaExt), meta); err != nil {
+		if metaTmp, err = writeTemp(c.dir, meta); err != nil {
 			return err
 		}
-	} else {
-		_ = os.Remove(c.path(stem, metaExt))
+		defer os.Remove(metaTmp) // a no-op once renamed
 	}
+	// Both renames under the lock, so that two puts of one key cannot pair
+	// one's data with the other's metadata.
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := os.Rename(tmp.Name(), c.path(stem, dataExt)); err != nil {
+	if metaTmp != "" {
+		err = os.Rename(metaTmp, c.path(stem, metaExt))
+	} else if err = os.Remove(c.path(stem, metaExt)); errors.Is(err, fs.ErrNotExist) {
+		err = nil
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), c.path(stem, dataExt))
+	}
+	if err != nil {
 		return fmt.Errorf("media/diskcache: %w", err)
 	}
 	if el, ok := c.index[stem]; ok {
@@ -245,21 +260,19 @@ func (c *Cache) removeLocked(el *list.Element) {
 
 func (c *Cache) path(stem, ext string) string { return filepath.Join(c.dir, stem+ext) }
 
-func writeAtomic(dir, path string, b []byte) error {
+// writeTemp writes b to a new temporary file in dir and returns its path.
+func writeTemp(dir string, b []byte) (string, error) {
 	tmp, err := os.CreateTemp(dir, tmpPfx)
 	if err != nil {
-		return fmt.Errorf("media/diskcache: %w", err)
+		return "", fmt.Errorf("media/diskcache: %w", err)
 	}
-	defer os.Remove(tmp.Name())
 	_, werr := tmp.Write(b)
 	cerr := tmp.Close()
 	if err := errors.Join(werr, cerr); err != nil {
-		return fmt.Errorf("media/diskcache: %w", err)
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("media/diskcache: %w", err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("media/diskcache: %w", err)
-	}
-	return nil
+	return tmp.Name(), nil
 }
 
 // limitWriter refuses to grow an entry past the cache's bound.

@@ -47,7 +47,8 @@ type Config struct {
 	// open fetches the body into memory).
 	CacheDir string
 	// CacheBytes bounds the cache's size; least recently used audio goes
-	// first. Zero means DefaultCacheBytes.
+	// first. Zero means DefaultCacheBytes; it is raised to twice MaxBytes
+	// if below (a body and its 8 kHz copy must fit).
 	CacheBytes int64
 	// MaxBytes caps one body. Zero means DefaultMaxBytes.
 	MaxBytes int64
@@ -79,6 +80,10 @@ func NewLoader(cfg Config) (*Loader, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.CacheDir != "" {
+		// A body the cache could not hold must not fail a play it allows.
+		cfg.CacheBytes = max(cfg.CacheBytes, 2*cfg.MaxBytes)
 	}
 	l := &Loader{cfg: cfg}
 	if cfg.CacheDir != "" {

@@ -147,7 +147,7 @@ func TestCacheSizeBound(t *testing.T) {
 		body := toneWAV(1000, 0.5) // ~8 KB each
 		srv.extraPath["/"+strconv.Itoa(i)+".wav"] = func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(body) }
 	}
-	l, err := NewLoader(Config{Client: srv.Client(), CacheDir: t.TempDir(), CacheBytes: 20000})
+	l, err := NewLoader(Config{Client: srv.Client(), CacheDir: t.TempDir(), CacheBytes: 20000, MaxBytes: 10000})
 	require.NoError(t, err)
 	for i := range 6 {
 		frames, _, _ := play(t, l, fmt.Sprintf("%s/%d.wav", srv.URL, i))

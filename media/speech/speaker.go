@@ -54,9 +54,10 @@ type Speaker struct {
 }
 
 type flight struct {
-	done chan struct{}
-	wav  []byte
-	err  error
+	done      chan struct{}
+	wav       []byte
+	err       error
+	abandoned bool // the leader's context ended: followers try again
 }
 
 // NewSpeaker returns a Speaker over engine.
@@ -156,15 +157,23 @@ func (s *Speaker) check(req Request) error {
 // caches the 8 kHz WAV.
 func (s *Speaker) synthesize(ctx context.Context, key string, req Request) ([]byte, error) {
 	s.mu.Lock()
-	if f, ok := s.inflight[key]; ok {
+	for {
+		f, ok := s.inflight[key]
+		if !ok {
+			break
+		}
 		s.mu.Unlock()
 		s.shared.Add(1)
 		select {
 		case <-f.done:
-			return f.wav, f.err
 		case <-ctx.Done():
 			return nil, context.Cause(ctx)
 		}
+		if !f.abandoned {
+			return f.wav, f.err
+		}
+		// The call that led hung up mid-synthesis: lead a new one.
+		s.mu.Lock()
 	}
 	f := &flight{done: make(chan struct{})}
 	s.inflight[key] = f
@@ -179,7 +188,7 @@ func (s *Speaker) synthesize(ctx context.Context, key string, req Request) ([]by
 	s.syntheses.Add(1)
 	a, err := s.engine.Synthesize(ctx, req)
 	if err != nil {
-		f.err = err
+		f.err, f.abandoned = err, ctx.Err() != nil
 		return nil, err
 	}
 	f.wav, f.err = encode8k(a)

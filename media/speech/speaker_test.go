@@ -203,3 +203,28 @@ func TestCachedFirstFrameWithinOneFrameTime(t *testing.T) {
 	require.Less(t, lat[47], media.FrameDuration)
 	require.Equal(t, int32(1), eng.calls.Load())
 }
+
+// TestFollowerRetriesWhenLeaderHangsUp: the call that started a synthesis
+// hangs up; the one that waited for it synthesises instead of failing.
+func TestFollowerRetriesWhenLeaderHangsUp(t *testing.T) {
+	eng := &fakeEngine{gate: make(chan struct{})}
+	s, err := NewSpeaker(eng, Config{CacheDir: t.TempDir()})
+	require.NoError(t, err)
+	req := Request{Text: "shared"}
+	leaderCtx, hangup := context.WithCancelCause(context.Background())
+	var leaderErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { _, leaderErr = s.WAV(leaderCtx, req) })
+	require.Eventually(t, func() bool { return eng.calls.Load() == 1 }, 5*time.Second, time.Millisecond)
+	var b []byte
+	var followerErr error
+	wg.Go(func() { b, followerErr = s.WAV(context.Background(), req) })
+	require.Eventually(t, func() bool { return s.Stats().Shared == 1 }, 5*time.Second, time.Millisecond)
+	hangup(errors.New("hangup"))
+	require.Eventually(t, func() bool { return eng.calls.Load() == 2 }, 5*time.Second, time.Millisecond)
+	close(eng.gate)
+	wg.Wait()
+	require.Error(t, leaderErr)
+	require.NoError(t, followerErr)
+	require.NotEmpty(t, b)
+}
