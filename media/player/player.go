@@ -16,7 +16,7 @@ import (
 type Options struct {
 	// Loop is how many times the audio plays; 0 plays it until stopped
 	// (jambonz's loop 0 or "forever"). The play verb passes 1 when its
-	// loop attribute is absent.
+	// loop attribute is absent. A negative count is treated as 0.
 	Loop int
 	// SeekOffset is where the first pass starts, in samples at 8 kHz
 	// (jambonz's seekOffset: 8000 is one second). Later passes start at 0.
