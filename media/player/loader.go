@@ -109,19 +109,20 @@ func (l *Loader) CacheStats() diskcache.Stats {
 // returns, so the first ReadFrame has audio ready. It never opens a local
 // file. The caller closes the Player.
 func (l *Loader) Open(ctx context.Context, ref string, opts Options) (*Player, error) {
+	name := redact(ref)
 	if rest, ok := strings.CutPrefix(ref, SilenceScheme); ok {
 		ms, err := strconv.ParseInt(rest, 10, 64)
 		if err != nil || ms < 0 || ms > MaxSilence.Milliseconds() {
-			return nil, fmt.Errorf("%w: %q", ErrReference, ref)
+			return nil, fmt.Errorf("%w: %q", ErrReference, name)
 		}
 		return newSilencePlayer(ms, opts), nil
 	}
 	u, err := url.Parse(ref)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: %q", ErrReference, ref)
+		return nil, fmt.Errorf("%w: %q", ErrReference, name)
 	}
 	if l.cfg.Client == nil {
-		return nil, fmt.Errorf("%w: no http client for %q", ErrReference, ref)
+		return nil, fmt.Errorf("%w: no http client for %q", ErrReference, name)
 	}
 	body, meta, onDisk, err := l.fetch(ctx, ref)
 	if err != nil {
@@ -189,11 +190,12 @@ func (memBody) Close() error { return nil }
 // It returns the body, the validators of the version it is, and whether it
 // is a cache entry.
 func (l *Loader) fetch(ctx context.Context, ref string) (body, entryMeta, bool, error) {
+	name := redact(ref) // what errors and the cache's metadata show
 	var cached *os.File
 	var meta entryMeta
 	if l.cache != nil {
 		if f, m, ok := l.cache.Get(ref); ok {
-			if json.Unmarshal(m, &meta) == nil && meta.URL == ref {
+			if json.Unmarshal(m, &meta) == nil && meta.URL == name {
 				cached = f
 			} else {
 				f.Close()
@@ -220,7 +222,7 @@ func (l *Loader) fetch(ctx context.Context, ref string) (body, entryMeta, bool, 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref, nil)
 	if err != nil {
 		closeCached()
-		return nil, entryMeta{}, false, fmt.Errorf("%w: %q: %w", ErrReference, ref, err)
+		return nil, entryMeta{}, false, fmt.Errorf("%w: %q: %w", ErrReference, name, err)
 	}
 	req.Header.Set("Accept", "audio/wav, audio/x-wav, audio/mpeg, audio/*;q=0.9, */*;q=0.1")
 	if cached != nil {
@@ -241,7 +243,7 @@ func (l *Loader) fetch(ctx context.Context, ref string) (body, entryMeta, bool, 
 			return cached, meta, true, nil
 		}
 		closeCached()
-		return nil, entryMeta{}, false, fmt.Errorf("%w: GET %s: %w", ErrFetch, ref, err)
+		return nil, entryMeta{}, false, fmt.Errorf("%w: GET %s: %w", ErrFetch, name, err)
 	}
 	defer resp.Body.Close()
 
@@ -260,29 +262,29 @@ func (l *Loader) fetch(ctx context.Context, ref string) (body, entryMeta, bool, 
 				l.cache.Remove(transcodedKey(ref))
 			}
 		}
-		return nil, entryMeta{}, false, &HTTPError{URL: ref, Status: resp.StatusCode}
+		return nil, entryMeta{}, false, &HTTPError{URL: name, Status: resp.StatusCode}
 	}
 	closeCached()
 	if resp.ContentLength > l.cfg.MaxBytes {
-		return nil, entryMeta{}, false, fmt.Errorf("%w: %s is %d bytes (cap %d)", ErrTooLarge, ref, resp.ContentLength, l.cfg.MaxBytes)
+		return nil, entryMeta{}, false, fmt.Errorf("%w: %s is %d bytes (cap %d)", ErrTooLarge, name, resp.ContentLength, l.cfg.MaxBytes)
 	}
 	br := bufio.NewReaderSize(resp.Body, 4096)
 	head, _ := br.Peek(12)
 	if _, ok := sniff(head); !ok {
 		if err := context.Cause(ctx); err != nil {
-			return nil, entryMeta{}, false, fmt.Errorf("%w: GET %s: %w", ErrFetch, ref, err)
+			return nil, entryMeta{}, false, fmt.Errorf("%w: GET %s: %w", ErrFetch, name, err)
 		}
-		return nil, entryMeta{}, false, fmt.Errorf("%w: %s (%s) starts with %q", ErrNotAudio, ref, resp.Header.Get("Content-Type"), head)
+		return nil, entryMeta{}, false, fmt.Errorf("%w: %s (%s) starts with %q", ErrNotAudio, name, resp.Header.Get("Content-Type"), head)
 	}
 	limited := &capReader{r: br, left: l.cfg.MaxBytes}
 	readErr := func(err error) error {
 		if errors.Is(err, ErrTooLarge) {
-			return fmt.Errorf("%w: %s over %d bytes", ErrTooLarge, ref, l.cfg.MaxBytes)
+			return fmt.Errorf("%w: %s over %d bytes", ErrTooLarge, name, l.cfg.MaxBytes)
 		}
 		if cause := context.Cause(ctx); cause != nil {
 			err = cause
 		}
-		return fmt.Errorf("%w: GET %s: body: %w", ErrFetch, ref, err)
+		return fmt.Errorf("%w: GET %s: body: %w", ErrFetch, name, err)
 	}
 
 	if l.cache == nil || noStore(resp.Header) {
@@ -306,7 +308,7 @@ func (l *Loader) fetch(ctx context.Context, ref string) (body, entryMeta, bool, 
 	}
 	f, _, ok := l.cache.Get(ref)
 	if !ok {
-		return nil, entryMeta{}, false, fmt.Errorf("%w: %s vanished from the cache", ErrFetch, ref)
+		return nil, entryMeta{}, false, fmt.Errorf("%w: %s vanished from the cache", ErrFetch, name)
 	}
 	return f, stored, true, nil
 }
@@ -314,7 +316,7 @@ func (l *Loader) fetch(ctx context.Context, ref string) (body, entryMeta, bool, 
 // validators keeps the response's ETag and Last-Modified (a 304 may repeat
 // or update them).
 func validators(ref string, h http.Header, old entryMeta) entryMeta {
-	m := entryMeta{URL: ref, ETag: old.ETag, LastModified: old.LastModified}
+	m := entryMeta{URL: redact(ref), ETag: old.ETag, LastModified: old.LastModified}
 	if v := h.Get("ETag"); v != "" {
 		m.ETag = v
 	}
@@ -395,4 +397,14 @@ func writeWAVHeader(w io.Writer, n int) error {
 	binary.LittleEndian.PutUint32(h[40:], uint32(2*n))
 	_, err := w.Write(h[:])
 	return err
+}
+
+// redact hides a password in a URL (https://user:xxxxx@host/...), so that
+// neither errors (which become alerts) nor the cache's files carry it.
+func redact(ref string) string {
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ref
+	}
+	return u.Redacted()
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -290,4 +291,23 @@ func TestTranscodedCopy(t *testing.T) {
 	require.Equal(t, "*player.mp3Decoder", kind, "a new version is decoded")
 	_, kind = playAll(1000)
 	require.Equal(t, "*player.wavDecoder", kind)
+}
+
+func TestCredentialsStayOutOfErrorsAndCache(t *testing.T) {
+	srv := newAudioServer(t, toneWAV(1000, 0.2))
+	dir := t.TempDir()
+	l, err := NewLoader(Config{Client: srv.Client(), CacheDir: dir})
+	require.NoError(t, err)
+	withPass := strings.Replace(srv.URL, "http://", "http://user:s3cret@", 1)
+	_, err = l.Open(context.Background(), withPass+"/missing.wav", Options{Loop: 1})
+	require.ErrorIs(t, err, ErrNotFound)
+	require.NotContains(t, err.Error(), "s3cret")
+	play(t, l, withPass+"/a.wav")
+	files, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, f := range files {
+		b, err := os.ReadFile(dir + "/" + f.Name())
+		require.NoError(t, err)
+		require.NotContains(t, string(b), "s3cret")
+	}
 }
