@@ -16,6 +16,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/voxrun/voxrun/media"
@@ -65,6 +66,20 @@ type Config struct {
 type Loader struct {
 	cfg   Config
 	cache *diskcache.Cache // nil without CacheDir
+
+	mu       sync.Mutex
+	inflight map[string]*fetchFlight // by URL: one fetch however many calls ask
+}
+
+// fetchFlight is a fetch that other opens of the same URL wait for.
+type fetchFlight struct {
+	done      chan struct{}
+	mem       []byte // the body, when it is not in the cache
+	meta      entryMeta
+	onDisk    bool
+	err       error
+	abandoned bool // the leader's context ended: waiters fetch again
+	waiters   int  // opens waiting for it (a figure for tests)
 }
 
 // NewLoader returns a Loader for cfg.
@@ -85,7 +100,7 @@ func NewLoader(cfg Config) (*Loader, error) {
 		// A body the cache could not hold must not fail a play it allows.
 		cfg.CacheBytes = max(cfg.CacheBytes, 2*cfg.MaxBytes)
 	}
-	l := &Loader{cfg: cfg}
+	l := &Loader{cfg: cfg, inflight: map[string]*fetchFlight{}}
 	if cfg.CacheDir != "" {
 		c, err := diskcache.Open(cfg.CacheDir, cfg.CacheBytes)
 		if err != nil {
@@ -124,7 +139,7 @@ func (l *Loader) Open(ctx context.Context, ref string, opts Options) (*Player, e
 	if l.cfg.Client == nil {
 		return nil, fmt.Errorf("%w: no http client for %q", ErrReference, name)
 	}
-	body, meta, onDisk, err := l.fetch(ctx, ref)
+	body, meta, onDisk, err := l.fetchShared(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -180,9 +195,62 @@ type body interface {
 	io.Closer
 }
 
-type memBody struct{ *bytes.Reader }
+type memBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func newMemBody(b []byte) memBody { return memBody{bytes.NewReader(b), b} }
 
 func (memBody) Close() error { return nil }
+
+// fetchShared is fetch, once per URL at a time: a campaign that starts a
+// hundred calls on one prompt downloads it once. Waiters open the cache
+// entry the leader stored (or share its bytes).
+func (l *Loader) fetchShared(ctx context.Context, ref string) (body, entryMeta, bool, error) {
+	l.mu.Lock()
+	for {
+		f, ok := l.inflight[ref]
+		if !ok {
+			break
+		}
+		f.waiters++
+		l.mu.Unlock()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, entryMeta{}, false, context.Cause(ctx)
+		}
+		switch {
+		case f.abandoned:
+		case f.err != nil:
+			return nil, entryMeta{}, false, f.err
+		case !f.onDisk:
+			return newMemBody(f.mem), f.meta, false, nil
+		default:
+			if file, _, ok := l.cache.Get(ref); ok {
+				return file, f.meta, true, nil
+			}
+			// Evicted already (a tiny cache): fetch it ourselves.
+		}
+		l.mu.Lock()
+	}
+	f := &fetchFlight{done: make(chan struct{})}
+	l.inflight[ref] = f
+	l.mu.Unlock()
+
+	b, meta, onDisk, err := l.fetch(ctx, ref)
+	f.meta, f.onDisk, f.err = meta, onDisk, err
+	f.abandoned = err != nil && ctx.Err() != nil
+	if mb, ok := b.(memBody); ok {
+		f.mem = mb.data
+	}
+	l.mu.Lock()
+	delete(l.inflight, ref)
+	l.mu.Unlock()
+	close(f.done)
+	return b, meta, onDisk, err
+}
 
 // fetch returns the body of ref, from the cache when the server says it has
 // not changed.
@@ -292,7 +360,7 @@ func (l *Loader) fetch(ctx context.Context, ref string) (body, entryMeta, bool, 
 		if err != nil {
 			return nil, entryMeta{}, false, readErr(err)
 		}
-		return memBody{bytes.NewReader(b)}, entryMeta{}, false, nil
+		return newMemBody(b), entryMeta{}, false, nil
 	}
 	stored := validators(ref, resp.Header, entryMeta{})
 	m, _ := json.Marshal(stored)

@@ -311,3 +311,55 @@ func TestCredentialsStayOutOfErrorsAndCache(t *testing.T) {
 		require.NotContains(t, string(b), "s3cret")
 	}
 }
+
+// TestConcurrentOpensFetchOnce: calls that open one URL at the same time
+// share one download, with or without a cache.
+func TestConcurrentOpensFetchOnce(t *testing.T) {
+	for _, cached := range []bool{true, false} {
+		t.Run(fmt.Sprint("cache=", cached), func(t *testing.T) {
+			release := make(chan struct{})
+			var bodies atomic.Int32
+			body := toneWAV(1000, 0.2)
+			srv := newAudioServer(t, nil)
+			srv.extraPath["/slow.wav"] = func(w http.ResponseWriter, _ *http.Request) {
+				bodies.Add(1)
+				<-release
+				_, _ = w.Write(body)
+			}
+			cfg := Config{Client: srv.Client()}
+			if cached {
+				cfg.CacheDir = t.TempDir()
+			}
+			l, err := NewLoader(cfg)
+			require.NoError(t, err)
+			var wg sync.WaitGroup
+			frames := make([]int, 6)
+			for i := range frames {
+				wg.Go(func() {
+					p, err := l.Open(context.Background(), srv.URL+"/slow.wav", Options{Loop: 1})
+					if err != nil {
+						return
+					}
+					defer p.Close()
+					frame := make([]int16, 160)
+					for p.ReadFrame(frame) == nil {
+						frames[i]++
+					}
+				})
+			}
+			require.Eventually(t, func() bool { return bodies.Load() == 1 }, 5*time.Second, time.Millisecond)
+			require.Eventually(t, func() bool { // the others queue behind it
+				l.mu.Lock()
+				defer l.mu.Unlock()
+				f := l.inflight[srv.URL+"/slow.wav"]
+				return f != nil && f.waiters == 5
+			}, 5*time.Second, time.Millisecond)
+			close(release)
+			wg.Wait()
+			require.Equal(t, int32(1), bodies.Load())
+			for _, n := range frames {
+				require.Equal(t, 10, n)
+			}
+		})
+	}
+}
