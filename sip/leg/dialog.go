@@ -235,8 +235,11 @@ func (l *Leg) info(req *sipgosip.Request, tx sipgosip.ServerTransaction) {
 		l.reply(req, tx, 400, "Bad Request", nil, nil)
 		return
 	}
-	l.reply(req, tx, 200, "OK", nil, nil)
+	// The digit goes to the sink before the 200: the peer sends its next
+	// INFO only after this one's answer, and sipgo runs handlers
+	// concurrently, so this keeps the digits in order.
 	l.ep.digit(d)
+	l.reply(req, tx, 200, "OK", nil, nil)
 }
 
 // bye sends BYE in the dialog with extra headers and ends the leg.

@@ -35,7 +35,7 @@ func ringThenAnswer(saw <-chan struct{}) behaviour {
 func TestAnswerThenCallerBye(t *testing.T) {
 	saw := make(chan struct{})
 	h := newHarness(t, leg.Config{}, ringThenAnswer(saw))
-	u := newUAC(t)
+	u := h.newUAC(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	rec := &recorder{}
 	sess, err := u.dc.Invite(ctx, h.uri("+15551234567"), u.pcmuOffer(), sipgosip.NewHeader("Content-Type", "application/sdp"))
@@ -89,7 +89,7 @@ func TestAnswerThenCallerBye(t *testing.T) {
 
 func TestHangupSendsByeWithHeaders(t *testing.T) {
 	h := newHarness(t, leg.Config{}, answer)
-	u := newUAC(t)
+	u := h.newUAC(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	sess, err := u.dc.Invite(ctx, h.uri("100"), u.pcmuOffer(), sipgosip.NewHeader("Content-Type", "application/sdp"))
 	require.NoError(t, err)
@@ -114,7 +114,7 @@ func TestHangupSendsByeWithHeaders(t *testing.T) {
 
 func TestCancelBeforeAnswer(t *testing.T) {
 	h := newHarness(t, leg.Config{}, func(ctx context.Context, l *leg.Leg) { _ = l.Ring(ctx, nil) })
-	u := newUAC(t)
+	u := h.newUAC(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	sess, err := u.dc.Invite(ctx, h.uri("100"), u.pcmuOffer(), sipgosip.NewHeader("Content-Type", "application/sdp"))
 	require.NoError(t, err)
@@ -139,7 +139,7 @@ func TestRejectWithReason(t *testing.T) {
 	h := newHarness(t, leg.Config{}, func(ctx context.Context, l *leg.Leg) {
 		_ = l.Reject(ctx, 480, "Temporarily Unavailable", map[string]string{"X-Reason": "no configured application"})
 	})
-	u := newUAC(t)
+	u := h.newUAC(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	sess, err := u.dc.Invite(ctx, h.uri("100"), u.pcmuOffer(), sipgosip.NewHeader("Content-Type", "application/sdp"))
 	require.NoError(t, err)
@@ -156,7 +156,7 @@ func TestRejectWithReason(t *testing.T) {
 
 func TestNoCommonCodecIs488(t *testing.T) {
 	h := newHarness(t, leg.Config{}, answer)
-	u := newUAC(t)
+	u := h.newUAC(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	sess, err := u.dc.Invite(ctx, h.uri("100"), u.offer("18", "rtpmap:18 G729/8000"), sipgosip.NewHeader("Content-Type", "application/sdp"))
 	require.NoError(t, err)
@@ -170,7 +170,7 @@ func TestNoCommonCodecIs488(t *testing.T) {
 
 func TestNoACKEndsTheCallWithBye(t *testing.T) {
 	h := newHarness(t, leg.Config{T1: 10 * time.Millisecond, T2: 40 * time.Millisecond}, answer)
-	u := newUAC(t)
+	u := h.newUAC(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	sess, err := u.dc.Invite(ctx, h.uri("100"), u.pcmuOffer(), sipgosip.NewHeader("Content-Type", "application/sdp"))
 	require.NoError(t, err)
@@ -193,7 +193,7 @@ func TestInfoDigitsReachTheDigitSink(t *testing.T) {
 		l.Endpoint().OnDigit(media.DigitSinkFunc(func(d media.Digit) { digits <- d }))
 		answer(ctx, l)
 	})
-	u := newUAC(t)
+	u := h.newUAC(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	sess, err := u.dc.Invite(ctx, h.uri("100"), u.pcmuOffer(), sipgosip.NewHeader("Content-Type", "application/sdp"))
 	require.NoError(t, err)
@@ -238,7 +238,7 @@ func TestInfoDigitsReachTheDigitSink(t *testing.T) {
 
 func TestReinviteHold(t *testing.T) {
 	h := newHarness(t, leg.Config{}, answer)
-	u := newUAC(t)
+	u := h.newUAC(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	sess, err := u.dc.Invite(ctx, h.uri("100"), u.pcmuOffer(), sipgosip.NewHeader("Content-Type", "application/sdp"))
 	require.NoError(t, err)
@@ -282,7 +282,7 @@ func TestReinviteHold(t *testing.T) {
 
 func TestUnknownDialogIs481(t *testing.T) {
 	h := newHarness(t, leg.Config{}, answer)
-	u := newUAC(t)
+	u := h.newUAC(t)
 	ctx := ctxTimeout(t, 5*time.Second)
 	req := sipgosip.NewRequest(sipgosip.BYE, h.uri("100"))
 	to := &sipgosip.ToHeader{Address: h.uri("100"), Params: sipgosip.NewParams()}
@@ -301,7 +301,7 @@ func TestHeaderRules(t *testing.T) {
 		}
 		_ = l.Reject(ctx, 603, "Decline", map[string]string{"X-Reason": "line1\r\nInjected: yes"})
 	})
-	u := newUAC(t)
+	u := h.newUAC(t)
 	ctx := ctxTimeout(t, 5*time.Second)
 	sess, err := u.dc.Invite(ctx, h.uri("100"), u.pcmuOffer(), sipgosip.NewHeader("Content-Type", "application/sdp"))
 	require.NoError(t, err)
@@ -334,7 +334,7 @@ func TestDelayedOfferACKWithoutAnswerEndsTheCall(t *testing.T) {
 		}
 		answer(ctx, l)
 	})
-	u := newUAC(t)
+	u := h.newUAC(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	sess, err := u.dc.Invite(ctx, h.uri("100"), nil)
 	require.NoError(t, err)
@@ -357,7 +357,7 @@ func TestDelayedOfferACKWithoutAnswerEndsTheCall(t *testing.T) {
 
 func TestInDialogOptionsAndCSeqOrder(t *testing.T) {
 	h := newHarness(t, leg.Config{}, answer)
-	u := newUAC(t)
+	u := h.newUAC(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	sess, err := u.dc.Invite(ctx, h.uri("100"), u.pcmuOffer(), sipgosip.NewHeader("Content-Type", "application/sdp"))
 	require.NoError(t, err)
@@ -394,7 +394,7 @@ func TestInDialogOptionsAndCSeqOrder(t *testing.T) {
 // the route set (RFC 3261 §12.1.1) and voxrun's BYE carries it as Route.
 func TestRecordRouteIsTheRouteSet(t *testing.T) {
 	h := newHarness(t, leg.Config{}, answer)
-	u := newUAC(t)
+	u := h.newUAC(t)
 	ctx := ctxTimeout(t, 10*time.Second)
 	// Both "proxies" are the server itself, so that the caller's ACK,
 	// routed through them, still arrives.

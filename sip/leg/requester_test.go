@@ -20,6 +20,8 @@ import (
 // transaction layer is the leg's Requester (what cmd does once package sip
 // exposes its user agent): the BYE's final response reaches Hangup.
 func TestHangupThroughRequester(t *testing.T) {
+	u := newUAC(t)
+	t.Cleanup(u.close) // after the server's cleanup below
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("voxrun-test"))
 	require.NoError(t, err)
 	srv, err := sipgo.NewServer(ua)
@@ -66,7 +68,6 @@ func TestHangupThroughRequester(t *testing.T) {
 		require.Zero(t, alloc.InUse())
 	})
 
-	u := newUAC(t)
 	// This caller refuses the BYE, so that its answer is visible to Hangup.
 	u.srv.OnBye(func(req *sipgosip.Request, tx sipgosip.ServerTransaction) {
 		_ = tx.Respond(sipgosip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
