@@ -16,6 +16,7 @@ import (
 	"github.com/voxrun/voxrun/apps/webhook"
 	"github.com/voxrun/voxrun/media"
 	"github.com/voxrun/voxrun/media/player"
+	"github.com/voxrun/voxrun/media/speech"
 	"github.com/voxrun/voxrun/runtime"
 	"github.com/voxrun/voxrun/verbs"
 )
@@ -85,5 +86,19 @@ func TestAudioProviderOpensURLsThroughTheGuard(t *testing.T) {
 	require.Error(t, err, "loopback is refused without the allow-list")
 
 	_, err = a.Synthesize(context.Background(), "hi", runtime.Voice{})
-	require.ErrorIs(t, err, verbs.ErrNoTTS)
+	require.ErrorIs(t, err, verbs.ErrNoTTS, "no engine")
+
+	sp, err := speech.NewSpeaker(speech.NewEspeak(context.Background(), speech.EspeakConfig{}), speech.Config{CacheDir: t.TempDir()})
+	require.NoError(t, err)
+	a.speaker = sp
+	_, err = a.Synthesize(context.Background(), "hi", runtime.Voice{Vendor: "google", Language: "en-US"})
+	require.ErrorIs(t, err, verbs.ErrNoTTS, "a vendor without credentials")
+	pb, err = a.Synthesize(context.Background(), "<speak>Hello <break time='200ms'/> world</speak>", runtime.Voice{Language: "en-US"})
+	require.NoError(t, err)
+	frames = 0
+	for pb.ReadFrame(buf) == nil {
+		frames++
+	}
+	pb.Close()
+	require.Greater(t, frames, 25, "at least half a second of speech")
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/voxrun/voxrun/apps"
 	"github.com/voxrun/voxrun/apps/webhook"
 	"github.com/voxrun/voxrun/media/player"
+	"github.com/voxrun/voxrun/media/speech"
 	"github.com/voxrun/voxrun/runtime"
 	"github.com/voxrun/voxrun/schemas"
 	"github.com/voxrun/voxrun/store"
@@ -20,14 +22,14 @@ import (
 
 // newCalls builds the runtime: the verb registry, the guarded webhook client
 // and the call manager.
-func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runtime.Records, reg prometheus.Registerer, log *slog.Logger) (*runtime.Manager, error) {
+func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runtime.Records, reg prometheus.Registerer, log *slog.Logger) (*runtime.Manager, apps.App, error) {
 	registry := verbs.NewRegistry(validator)
 	builtin.Register(registry)
 
 	allow := cfg.HookAllowList()
 	guard, err := webhook.NewGuard(allow, webhook.DefaultConnectTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("hook_allow: %w", err)
+		return nil, nil, fmt.Errorf("hook_allow: %w", err)
 	}
 	if len(allow) == 0 {
 		log.Info("outbound guard: loopback, private, link-local and metadata addresses are refused for tenant requests (set hook_allow to allow some)")
@@ -36,30 +38,35 @@ func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runt
 	}
 	hooks, err := webhook.NewClient(webhook.Options{Guard: guard, Timeout: cfg.HookTimeout, UserAgent: "voxrun/" + version})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	_ = hooks // handed to routed calls once SIP is wired in (issue 4)
 	loader, err := player.NewLoader(player.Config{
 		Client:   webhook.NewHTTPClient(guard),
 		CacheDir: filepath.Join(cfg.DataDir, "cache", "audio"),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("audio: %w", err)
+		return nil, nil, fmt.Errorf("audio: %w", err)
 	}
 
+	speaker, err := speech.NewSpeaker(speech.NewEspeak(context.Background(), speech.EspeakConfig{}),
+		speech.Config{CacheDir: filepath.Join(cfg.DataDir, "cache", "tts")})
+	if err != nil {
+		return nil, nil, fmt.Errorf("text-to-speech: %w", err)
+	}
 	node := cfg.NodeName
 	if node == "" {
 		node, _ = os.Hostname()
 	}
-	return runtime.NewManager(runtime.Deps{
+	m := runtime.NewManager(runtime.Deps{
 		Live:     st.live,
 		Records:  records,
 		Registry: registry,
-		Audio:    &audio{loader: loader},
+		Audio:    &audio{loader: loader, speaker: speaker},
 		Logger:   log,
 		Node:     node,
 		Metrics:  reg,
-	}), nil
+	})
+	return m, hooks, nil
 }
 
 // hookOf turns a provisioned webhook into an application hook.

@@ -19,7 +19,6 @@ import (
 	"github.com/voxrun/voxrun/api"
 	"github.com/voxrun/voxrun/runtime"
 	"github.com/voxrun/voxrun/schemas"
-	"github.com/voxrun/voxrun/sip"
 	"github.com/voxrun/voxrun/store/spool"
 )
 
@@ -59,8 +58,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	log.Info("voxrun ready",
 		"version", version,
 		"http", n.httpAddr.String(),
-		"sip_udp", n.sip.UDPAddr().String(),
-		"sip_tcp", n.sip.TCPAddr().String(),
+		"sip_udp", n.sip.srv.UDPAddr().String(),
+		"sip_tcp", n.sip.srv.TCPAddr().String(),
 		"provisioning", n.stores.provKind,
 		"live_state", n.stores.liveKind,
 		"data_dir", cfg.DataDir,
@@ -93,7 +92,7 @@ type node struct {
 	records  *spool.Writer
 	calls    *runtime.Manager
 	chores   *housekeeper
-	sip      *sip.Server
+	sip      *signaling
 	http     *api.Server
 	httpAddr net.Addr
 	httpErr  chan error
@@ -144,13 +143,13 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		st.close(log)
 		return nil, fmt.Errorf("verb schemas: %w", vr.err)
 	}
-	calls, err := newCalls(cfg, st, vr.v, records, reg, log)
+	calls, hooks, err := newCalls(cfg, st, vr.v, records, reg, log)
 	if err != nil {
 		records.Close()
 		st.close(log)
 		return nil, err
 	}
-	sipSrv, err := startSIP(ctx, cfg, log)
+	sipSrv, err := startSIP(ctx, cfg, st.prov, calls, hooks, log)
 	if err != nil {
 		records.Close()
 		st.close(log)
@@ -158,7 +157,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		sipSrv.Close()
+		sipSrv.close(log)
 		records.Close()
 		st.close(log)
 		return nil, fmt.Errorf("http listen %s: %w", cfg.HTTPAddr, err)
@@ -198,9 +197,7 @@ func (n *node) drain(ctx context.Context, cfg Config, log *slog.Logger) error {
 func (n *node) close(ctx context.Context, log *slog.Logger) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := n.sip.Close(); err != nil {
-		log.Warn("sip close", "err", err)
-	}
+	n.sip.close(log)
 	if err := n.http.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("http shutdown", "err", err)
 	}

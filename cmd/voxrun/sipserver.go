@@ -2,20 +2,76 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
+	"github.com/voxrun/voxrun/apps"
+	"github.com/voxrun/voxrun/media/clock"
+	"github.com/voxrun/voxrun/media/ports"
+	"github.com/voxrun/voxrun/runtime"
 	"github.com/voxrun/voxrun/sip"
+	"github.com/voxrun/voxrun/sip/leg"
+	"github.com/voxrun/voxrun/sip/route"
+	"github.com/voxrun/voxrun/store"
 )
 
-// startSIP serves SIP over UDP and TCP on sip_addr.
-func startSIP(ctx context.Context, cfg Config, log *slog.Logger) (*sip.Server, error) {
-	srv, err := sip.New(sip.Config{Addr: cfg.SIPAddr, Logger: log, UserAgent: "voxrun/" + version})
+// signaling is the node's SIP side: the server, the leg agent and the media
+// clock the legs share.
+type signaling struct {
+	srv   *sip.Server
+	agent *leg.Agent
+	clock *clock.Clock
+}
+
+// startSIP serves SIP over UDP and TCP on sip_addr, routing INVITEs to calls.
+func startSIP(ctx context.Context, cfg Config, prov store.Provisioning, calls *runtime.Manager, hooks apps.App, log *slog.Logger) (*signaling, error) {
+	alloc, err := ports.New(ports.Config{Min: cfg.RTPPortMin, Max: cfg.RTPPortMax})
 	if err != nil {
+		return nil, fmt.Errorf("rtp ports: %w", err)
+	}
+	sg := &signaling{clock: clock.New(clock.Config{})}
+	maddr := mediaAddr(cfg)
+	sg.agent, err = leg.NewAgent(leg.Config{Ports: alloc, Clock: sg.clock, MediaAddr: maddr, UserAgent: "voxrun/" + version, Logger: log})
+	if err != nil {
+		sg.clock.Close()
+		return nil, fmt.Errorf("sip legs: %w", err)
+	}
+	router, err := route.New(route.Config{Provisioning: prov})
+	if err != nil {
+		sg.close(log)
+		return nil, fmt.Errorf("sip routing: %w", err)
+	}
+	sg.srv, err = sip.New(sip.Config{Addr: cfg.SIPAddr, Logger: log, UserAgent: "voxrun/" + version})
+	if err != nil {
+		sg.close(log)
 		return nil, fmt.Errorf("sip: %w", err)
 	}
-	if err := srv.Start(ctx); err != nil {
+	in := &inbound{router: router, agent: sg.agent, calls: calls, prov: prov, hooks: hooks, log: log}
+	sg.srv.Handle("INVITE", sg.agent.InviteHandler(in.handle))
+	for _, m := range leg.DialogMethods {
+		sg.srv.Handle(m, sg.agent.ServeDialog)
+	}
+	if err := sg.srv.Start(ctx); err != nil {
+		sg.close(log)
 		return nil, fmt.Errorf("sip listen %s: %w", cfg.SIPAddr, err)
 	}
-	return srv, nil
+	log.Info("media", "rtp_address", maddr.String(), "rtp_ports", fmt.Sprintf("%d-%d", cfg.RTPPortMin, cfg.RTPPortMax))
+	return sg, nil
+}
+
+// close stops SIP (waiting for its handlers, hence its calls), then the legs,
+// then the media clock.
+func (sg *signaling) close(log *slog.Logger) {
+	var errs []error
+	if sg.srv != nil {
+		errs = append(errs, sg.srv.Close())
+	}
+	if sg.agent != nil {
+		errs = append(errs, sg.agent.Close())
+	}
+	sg.clock.Close()
+	if err := errors.Join(errs...); err != nil {
+		log.Warn("sip close", "err", err)
+	}
 }

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+
+	"github.com/google/uuid"
+
+	"github.com/voxrun/voxrun/apps"
+	"github.com/voxrun/voxrun/media"
+	"github.com/voxrun/voxrun/runtime"
+	"github.com/voxrun/voxrun/sip"
+	"github.com/voxrun/voxrun/sip/leg"
+	"github.com/voxrun/voxrun/sip/route"
+	"github.com/voxrun/voxrun/store"
+)
+
+// inbound turns routed INVITEs into runtime calls: route → accept the leg →
+// start the session → hold the handler (and the call's admission slot) until
+// the call ends.
+type inbound struct {
+	router *route.Router
+	agent  *leg.Agent
+	calls  *runtime.Manager
+	prov   store.Provisioning
+	hooks  apps.App
+	log    *slog.Logger
+}
+
+// handle is the INVITE handler.
+func (in *inbound) handle(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) {
+	res, err := in.router.Route(ctx, route.CallOf(req))
+	var re *route.RejectError
+	switch {
+	case errors.As(err, &re):
+		in.log.Info("call refused by routing", "status", re.Status, "reason", re.Reason, "call_id", callIDOf(req), "err", re.Err)
+		_ = leg.Respond(req, tx, re.Status, re.Reason, re.Headers)
+		return
+	case err != nil:
+		in.log.Error("routing failed", "call_id", callIDOf(req), "err", err)
+		_ = leg.Respond(req, tx, 500, "Server Internal Error", nil)
+		return
+	}
+	app, err := in.application(res)
+	if err != nil {
+		in.log.Warn("application unusable", "application_sid", res.Application.ApplicationSID, "err", err)
+		_ = leg.Respond(req, tx, 480, "Temporarily Unavailable", map[string]string{"X-Reason": err.Error()})
+		return
+	}
+	l, err := in.agent.Accept(ctx, req, tx)
+	if err != nil {
+		return // already answered (488, 503, ...)
+	}
+	defer l.Close()
+	info := callInfo(req, res)
+	s, err := in.calls.Start(ctx, sipLeg{l}, info, app)
+	if err != nil {
+		status := 500
+		if errors.Is(err, runtime.ErrDraining) {
+			status = 503
+		}
+		_ = l.Reject(ctx, status, "Service Unavailable", map[string]string{"Retry-After": "5"})
+		return
+	}
+	select {
+	case <-s.Done():
+	case <-ctx.Done():
+		s.Send(runtime.Command{Kind: runtime.CommandHangup})
+		<-s.Done()
+	}
+}
+
+func callIDOf(req *sip.Request) string {
+	if h := req.CallID(); h != nil {
+		return h.Value()
+	}
+	return ""
+}
+
+// callInfo is the call information of an inbound call for its hooks.
+func callInfo(req *sip.Request, res route.Result) runtime.CallInfo {
+	info := runtime.CallInfo{
+		CallSID:            uuid.NewString(),
+		AccountSID:         res.Account.AccountSID,
+		ApplicationSID:     res.Application.ApplicationSID,
+		ServiceProviderSID: res.Account.ServiceProviderSID,
+		Direction:          "inbound",
+		To:                 req.Recipient.User,
+		CallID:             callIDOf(req),
+		TraceID:            "00000000000000000000000000000000",
+		OriginatingTrunk:   res.Carrier.Name,
+	}
+	if f := req.From(); f != nil {
+		info.From = f.Address.User
+		info.CallerName = f.DisplayName
+	}
+	if src, err := netip.ParseAddrPort(req.Source()); err == nil {
+		info.OriginatingSIPIP = src.Addr().String()
+	} else if host, _, err := net.SplitHostPort(req.Source()); err == nil {
+		info.OriginatingSIPIP = host
+	}
+	headers := map[string]string{}
+	for _, h := range req.Headers() {
+		if _, dup := headers[h.Name()]; !dup {
+			headers[h.Name()] = h.Value()
+		}
+	}
+	info.SIP = map[string]any{"method": req.Method.String(), "uri": req.Recipient.String(), "headers": headers}
+	return info
+}
+
+// application is the runtime's view of a routed application.
+func (in *inbound) application(res route.Result) (runtime.Application, error) {
+	a := res.Application
+	app := runtime.Application{
+		ApplicationSID:     a.ApplicationSID,
+		AccountSID:         res.Account.AccountSID,
+		ServiceProviderSID: res.Account.ServiceProviderSID,
+		Secret:             res.Account.WebhookSecret,
+		StatusHook:         hookOf(a.CallStatusHook),
+		FallbackHook:       hookOf(a.FallbackHook),
+		App:                in.hooks,
+		StrictVerbs:        a.StrictVerbs,
+		Voice:              runtime.Voice{Vendor: a.SpeechSynthesisVendor, Language: a.SpeechSynthesisLanguage, Voice: a.SpeechSynthesisVoice},
+	}
+	if a.EnvVars != "" {
+		if !json.Valid([]byte(a.EnvVars)) {
+			return app, fmt.Errorf("application %s: env_vars is not JSON", a.ApplicationSID)
+		}
+		app.EnvVars = json.RawMessage(a.EnvVars)
+	}
+	switch {
+	case a.CallHook != nil && a.CallHook.URL != "":
+		app.CallHook = *hookOf(a.CallHook)
+	case a.AppJSON != "":
+		app.Document = json.RawMessage(a.AppJSON)
+	default:
+		return app, fmt.Errorf("application %s has neither a call hook nor app_json", a.ApplicationSID)
+	}
+	return app, nil
+}
+
+// sipLeg adapts a *leg.Leg to runtime.Leg (the Dialog types are twins).
+type sipLeg struct{ *leg.Leg }
+
+func (l sipLeg) Dialog() runtime.Dialog { return runtime.Dialog(l.Leg.Dialog()) }
+
+func (l sipLeg) Endpoint() media.Endpoint { return l.Leg.Endpoint() }
+
+var _ runtime.Leg = sipLeg{}
+
+// mediaAddr is the address RTP binds to and advertises: public_ip when set,
+// else the SIP address's host when it names one, else the address this host
+// would use to reach the outside (no packet is sent), else loopback.
+func mediaAddr(cfg Config) netip.Addr {
+	if a, err := netip.ParseAddr(cfg.PublicIP); err == nil {
+		return a
+	}
+	if host, _, err := net.SplitHostPort(cfg.SIPAddr); err == nil {
+		if a, err := netip.ParseAddr(host); err == nil && !a.IsUnspecified() {
+			return a
+		}
+	}
+	if c, err := net.Dial("udp", "192.0.2.1:9"); err == nil {
+		defer c.Close()
+		if ap, err := netip.ParseAddrPort(c.LocalAddr().String()); err == nil {
+			return ap.Addr()
+		}
+	}
+	return netip.MustParseAddr("127.0.0.1")
+}
