@@ -351,3 +351,11 @@ func (s *Server) enter() bool {
 	s.inflight.Add(1)
 	return true
 }
+
+// TransactionLayer is sipgo's transaction layer of this server, for the
+// requests legs originate (BYE, re-INVITE, INFO) in client transactions on the
+// server's own transports, so that they are retransmitted and their answers
+// seen.
+func (s *Server) TransactionLayer() *sipgosip.TransactionLayer {
+	return s.ua.TransactionLayer()
+}

@@ -32,20 +32,23 @@ func startSIP(ctx context.Context, cfg Config, prov store.Provisioning, calls *r
 	}
 	sg := &signaling{clock: clock.New(clock.Config{})}
 	maddr := mediaAddr(cfg)
-	sg.agent, err = leg.NewAgent(leg.Config{Ports: alloc, Clock: sg.clock, MediaAddr: maddr, UserAgent: "voxrun/" + version, Logger: log})
+	sg.srv, err = sip.New(sip.Config{Addr: cfg.SIPAddr, Logger: log, UserAgent: "voxrun/" + version})
 	if err != nil {
 		sg.clock.Close()
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	sg.agent, err = leg.NewAgent(leg.Config{
+		Ports: alloc, Clock: sg.clock, MediaAddr: maddr, UserAgent: "voxrun/" + version, Logger: log,
+		Requester: leg.TransactionLayer(sg.srv.TransactionLayer()),
+	})
+	if err != nil {
+		sg.close(log)
 		return nil, fmt.Errorf("sip legs: %w", err)
 	}
 	router, err := route.New(route.Config{Provisioning: prov})
 	if err != nil {
 		sg.close(log)
 		return nil, fmt.Errorf("sip routing: %w", err)
-	}
-	sg.srv, err = sip.New(sip.Config{Addr: cfg.SIPAddr, Logger: log, UserAgent: "voxrun/" + version})
-	if err != nil {
-		sg.close(log)
-		return nil, fmt.Errorf("sip: %w", err)
 	}
 	in := &inbound{router: router, agent: sg.agent, calls: calls, prov: prov, hooks: hooks, log: log}
 	sg.srv.Handle("INVITE", sg.agent.InviteHandler(in.handle))

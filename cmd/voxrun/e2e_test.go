@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// sippBinary finds sipp; without it the test is skipped, except under CI=true.
+func sippBinary(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("sipp")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("sipp is not installed (Debian package sip-tester; run scripts/test-deps.sh)")
+		}
+		t.Skip("sipp is not installed (Debian package sip-tester)")
+	}
+	return p
+}
+
+// rest calls voxrun's REST API with a key and decodes the JSON answer.
+func rest(t *testing.T, base, key, method, path string, body any) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(t, err)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, base+path, rd)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	require.Less(t, resp.StatusCode, 300, "%s %s: %d %s", method, path, resp.StatusCode, raw)
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+func credentials(t *testing.T, dataDir string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dataDir, "initial-credentials"))
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+type hookLog struct {
+	mu  sync.Mutex
+	got map[string][]map[string]any
+}
+
+func (h *hookLog) add(path string, p map[string]any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.got[path] = append(h.got[path], p)
+}
+
+func (h *hookLog) get(path string) []map[string]any {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]map[string]any(nil), h.got[path]...)
+}
+
+// A real call end to end: sipp dials a provisioned number over UDP, voxrun
+// routes it by the carrier gateway to the application, whose webhook says
+// and gathers; sipp presses 1 as RFC 2833 over RTP; the action hook answers
+// with a hangup and voxrun's BYE reaches sipp. The hooks, the CDR and the
+// call's live record are checked.
+func TestCallEndToEndWithSippAndAWebhookApp(t *testing.T) {
+	sipp := sippBinary(t)
+	hooks := &hookLog{got: map[string][]map[string]any{}}
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&p)
+		hooks.add(r.URL.Path, p)
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/call":
+			io.WriteString(w, `[{"verb":"gather","say":{"text":"Welcome. Press one."},"numDigits":1,"timeout":10,"actionHook":"/menu"}]`)
+		case "/menu":
+			io.WriteString(w, `[{"verb":"hangup"}]`)
+		default:
+			w.WriteHeader(204)
+		}
+	}))
+	defer app.Close()
+
+	dataDir := filepath.Join(t.TempDir(), "data")
+	p := startServe(t, dataDir)
+	ready := p.waitLog(t, "voxrun ready")
+	sipAddr := ready["sip_udp"].(string)
+	base := "http://" + p.http + "/v1"
+	cred := credentials(t, dataDir)
+	key, acct := cred["account_api_key"], cred["account_sid"]
+
+	carrier := rest(t, base, key, "POST", "/VoipCarriers", map[string]any{"name": "loopback carrier", "account_sid": acct})
+	rest(t, base, key, "POST", "/SipGateways", map[string]any{
+		"voip_carrier_sid": carrier["sid"], "ipv4": "127.0.0.1", "netmask": 32, "inbound": true, "outbound": false,
+	})
+	application := rest(t, base, key, "POST", "/Applications", map[string]any{
+		"name": "e2e", "account_sid": acct,
+		"call_hook":        map[string]any{"url": app.URL + "/call"},
+		"call_status_hook": map[string]any{"url": app.URL + "/status"},
+	})
+	rest(t, base, key, "POST", "/PhoneNumbers", map[string]any{
+		"number": "15551234567", "voip_carrier_sid": carrier["sid"], "application_sid": application["sid"], "account_sid": acct,
+	})
+
+	scenario, err := filepath.Abs(filepath.Join("testdata", "sipp", "call_gather_dtmf.xml"))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-m", "1", "-l", "1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDP(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDP(t)),
+		"-s", "15551234567", "-timeout", "30s", "-timeout_error", "-nostdin",
+		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
+		"-trace_msg", "-message_file", filepath.Join(dir, "messages.log"),
+		sipAddr)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		errs, _ := os.ReadFile(filepath.Join(dir, "errors.log"))
+		msgs, _ := os.ReadFile(filepath.Join(dir, "messages.log"))
+		t.Fatalf("sipp failed: %v\n%s\n--- errors\n%s\n--- messages\n%s", err, lastBytes(out), errs, msgs)
+	}
+
+	require.Eventually(t, func() bool {
+		st := hooks.get("/status")
+		return len(st) > 0 && st[len(st)-1]["call_status"] == "completed"
+	}, 10*time.Second, 20*time.Millisecond)
+
+	first := hooks.get("/call")
+	require.Len(t, first, 1)
+	require.Equal(t, "inbound", first[0]["direction"])
+	require.Equal(t, "+15550001111", first[0]["from"])
+	require.Equal(t, "15551234567", first[0]["to"])
+	require.Equal(t, acct, first[0]["account_sid"])
+	require.Equal(t, "loopback carrier", first[0]["originating_sip_trunk_name"])
+	menu := hooks.get("/menu")
+	require.Len(t, menu, 1)
+	require.Equal(t, "1", menu[0]["digits"], "the RFC 2833 digit from sipp's pcap reached the gather")
+	require.Equal(t, "dtmfDetected", menu[0]["reason"])
+	var statuses []string
+	for _, s := range hooks.get("/status") {
+		statuses = append(statuses, s["call_status"].(string))
+	}
+	require.Equal(t, []string{"trying", "in-progress", "completed"}, statuses)
+	callSID := first[0]["call_sid"].(string)
+
+	// The CDR reaches the database (the writer flushes every second).
+	require.Eventually(t, func() bool {
+		page := rest(t, base, key, "GET", "/Accounts/"+acct+"/RecentCalls?page=1&count=25", nil)
+		data, _ := page["data"].([]any)
+		for _, d := range data {
+			if c, ok := d.(map[string]any); ok && c["call_sid"] == callSID {
+				return c["answered"] == true && c["direction"] == "inbound"
+			}
+		}
+		return false
+	}, 10*time.Second, 100*time.Millisecond, "the CDR is listed in RecentCalls")
+	p.stop(t)
+}
+
+func freeUDP(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+func lastBytes(b []byte) []byte {
+	if len(b) > 4000 {
+		return b[len(b)-4000:]
+	}
+	return b
+}
