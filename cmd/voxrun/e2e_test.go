@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -200,4 +201,71 @@ func lastBytes(b []byte) []byte {
 		return b[len(b)-4000:]
 	}
 	return b
+}
+
+// SIGTERM with a call up: /readyz turns 503 and voxrun waits for the call;
+// a second signal exits at once with status 1.
+func TestDrainWaitsForCallsAndSecondSignalExits(t *testing.T) {
+	sipp := sippBinary(t)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/call" {
+			io.WriteString(w, `[{"verb":"answer"},{"verb":"pause","length":60}]`)
+			return
+		}
+		w.WriteHeader(204)
+	}))
+	defer app.Close()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	p := startServe(t, dataDir)
+	ready := p.waitLog(t, "voxrun ready")
+	base := "http://" + p.http + "/v1"
+	cred := credentials(t, dataDir)
+	key, acct := cred["account_api_key"], cred["account_sid"]
+	carrier := rest(t, base, key, "POST", "/VoipCarriers", map[string]any{"name": "c", "account_sid": acct})
+	rest(t, base, key, "POST", "/SipGateways", map[string]any{"voip_carrier_sid": carrier["sid"], "ipv4": "127.0.0.1", "netmask": 32, "inbound": true})
+	application := rest(t, base, key, "POST", "/Applications", map[string]any{"name": "long", "account_sid": acct, "call_hook": map[string]any{"url": app.URL + "/call"}})
+	rest(t, base, key, "POST", "/PhoneNumbers", map[string]any{"number": "15550009999", "voip_carrier_sid": carrier["sid"], "application_sid": application["sid"], "account_sid": acct})
+
+	scenario, err := filepath.Abs(filepath.Join("testdata", "sipp", "call_gather_dtmf.xml"))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-m", "1", "-l", "1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDP(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDP(t)),
+		"-s", "15550009999", "-timeout", "25s", "-nostdin", ready["sip_udp"].(string))
+	cmd.Dir = t.TempDir()
+	require.NoError(t, cmd.Start())
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	// Wait until the call is up: its live record says in-progress.
+	require.Eventually(t, func() bool {
+		req, _ := http.NewRequest("GET", base+"/Accounts/"+acct+"/CallCount", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		n, _ := m["inbound"].(float64)
+		return n >= 1
+	}, 15*time.Second, 50*time.Millisecond, "the call is counted")
+
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	p.waitLog(t, "waiting for calls to end")
+	code, _ := p.get(t, "/readyz")
+	require.Equal(t, 503, code, "draining")
+
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-p.done:
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee)
+		require.Equal(t, 1, ee.ExitCode(), "the second signal exits at once with status 1")
+		p.done <- err
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second signal did not exit at once")
+	}
 }
