@@ -25,10 +25,11 @@
 //
 // Wrong credentials, unknown users and unknown realms all get the same 403
 // after the same work. Failed attempts are counted per source address and
-// per user@realm (sip/admission's Lockout); a locked-out source gets 403 to
-// everything without any verification, and a locked-out user gets 403 to
-// every credentialed attempt (answering 403 rather than staying silent keeps
-// sipgo's server transactions short-lived). Each failure and each lockout is
+// per user@realm (sip/admission's Lockout). A locked-out source gets no
+// answer at all and no verification (a flood earns nothing, and tools such
+// as svcrack give up when the answers stop); a locked-out user gets 403 to
+// every credentialed attempt without verification, so that the real user,
+// whose address is not locked, learns at once. Each failure and each lockout is
 // logged at Warn as a security event ("security_event": "sip_auth_failure"
 // or "sip_auth_lockout", with source, realm and user; never a password or a
 // digest response). A successful attempt clears the user's count, never the

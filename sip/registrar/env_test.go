@@ -209,8 +209,35 @@ type request struct {
 // send sends a request and returns its final response.
 func (u *ua) send(r request) []byte {
 	u.t.Helper()
+	method, ruri, branch := u.write(r)
+	for {
+		msg := u.read()
+		if siptest.Status(msg) < 200 || !strings.Contains(siptest.Header(msg, "CSeq"), fmt.Sprintf("%d %s", u.cseq, method)) {
+			continue // a provisional or a stray retransmission
+		}
+		if method == "INVITE" {
+			u.ack(ruri, branch, msg)
+		}
+		return msg
+	}
+}
+
+// sendUnanswered sends a request and requires that nothing comes back
+// within a second.
+func (u *ua) sendUnanswered(r request) {
+	u.t.Helper()
+	u.write(r)
+	require.NoError(u.t, u.conn.SetReadDeadline(time.Now().Add(time.Second)))
+	buf := make([]byte, 65536)
+	n, err := u.conn.Read(buf)
+	require.Error(u.t, err, "unexpected answer: %s", buf[:n])
+}
+
+// write sends a request.
+func (u *ua) write(r request) (method, ruri, branch string) {
+	u.t.Helper()
 	u.cseq++
-	method := r.method
+	method = r.method
 	if method == "" {
 		method = "REGISTER"
 	}
@@ -218,11 +245,11 @@ func (u *ua) send(r request) []byte {
 	if toUser == "" {
 		toUser = u.user
 	}
-	ruri := r.ruri
+	ruri = r.ruri
 	if ruri == "" {
 		ruri = "sip:" + u.realm
 	}
-	branch := "z9hG4bK-" + randHex(8)
+	branch = "z9hG4bK-" + randHex(8)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s SIP/2.0\r\n", method, ruri)
 	fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;rport;branch=%s\r\n", u.local(), branch)
@@ -245,16 +272,7 @@ func (u *ua) send(r request) []byte {
 	b.WriteString("Content-Length: 0\r\n\r\n")
 	_, err := u.conn.Write([]byte(b.String()))
 	require.NoError(u.t, err)
-	for {
-		msg := u.read()
-		if siptest.Status(msg) < 200 || !strings.Contains(siptest.Header(msg, "CSeq"), fmt.Sprintf("%d %s", u.cseq, method)) {
-			continue // a provisional or a stray retransmission
-		}
-		if method == "INVITE" {
-			u.ack(ruri, branch, msg)
-		}
-		return msg
-	}
+	return method, ruri, branch
 }
 
 // ack acknowledges a non-2xx final response to an INVITE (RFC 3261 §17.1.1.3).

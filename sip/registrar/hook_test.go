@@ -226,8 +226,7 @@ func TestRegistrationHook(t *testing.T) {
 		u := newUA(t, e, "127.0.0.4", "mallory", hookRealm)
 		require.Equal(t, 403, siptest.Status(u.register(password, request{})))
 		good := newUA(t, e, "127.0.0.4", "dave", hookRealm)
-		res := good.send(request{})
-		require.Equal(t, 403, siptest.Status(res), "the source is banned")
+		good.sendUnanswered(request{}) // the source is banned
 		require.Contains(t, e.logs.String(), "blacklisted by the registration hook")
 	})
 

@@ -225,16 +225,15 @@ func TestLockoutPerSource(t *testing.T) {
 	}
 	u.user = "alice"
 	before := e.prov.lookups.Load()
-	res := u.send(request{})
-	require.Equal(t, 403, siptest.Status(res), "a locked-out source is not even challenged")
-	require.Empty(t, headers(res, "WWW-Authenticate"))
+	u.sendUnanswered(request{}) // a locked-out source is not even challenged
+	ch := other(t, e).challenge(request{})
+	u.sendUnanswered(request{extra: []string{"Authorization: " + credentials(t, ch[0], "REGISTER", "sip:"+realm, "alice", password, 1)}})
 	require.Equal(t, before, e.prov.lookups.Load(), "no verification for a locked-out source")
 	_, err := e.live.Registration(ctx, "alice", realm)
 	require.ErrorIs(t, err, store.ErrNotFound)
 
 	// Another source is not affected.
-	other := newUA(t, e, "127.0.0.3", "alice", realm)
-	require.Equal(t, 200, siptest.Status(other.register(password, request{})))
+	require.Equal(t, 200, siptest.Status(other(t, e).register(password, request{})))
 
 	logs := e.logs.String()
 	require.Contains(t, logs, `"security_event":"sip_auth_failure"`)
@@ -245,6 +244,8 @@ func TestLockoutPerSource(t *testing.T) {
 	require.NotContains(t, logs, password)
 	require.NotContains(t, logs, "wrong-0")
 }
+
+func other(t *testing.T, e *env) *ua { return newUA(t, e, "127.0.0.3", "alice", realm) }
 
 func TestLockoutPerUser(t *testing.T) {
 	e := newEnv(t, options{lockout: admission.LockoutConfig{MaxFailures: 3, Window: time.Minute, LockFor: time.Minute}})
