@@ -103,20 +103,25 @@ func splitContacts(v string) []string {
 
 // behindNAT reports whether a device's Contact is not the address its
 // packets come from: then it is granted store.NATRegistrationTTL so that
-// it refreshes its router's pinhole (seed 000).
+// it refreshes its router's pinhole (seed 000). Over UDP the port must
+// match too; over TCP, TLS and websockets the source port is the
+// connection's ephemeral one and says nothing, so only the address counts.
 func behindNAT(contact sipgosip.Uri, source netip.AddrPort, transport string) bool {
 	ip, err := netip.ParseAddr(strings.Trim(contact.Host, "[]"))
 	if err != nil {
 		return true // a host name is not where the packet came from
 	}
+	if ip.Unmap() != source.Addr().Unmap() {
+		return true
+	}
+	if transport != "udp" {
+		return false
+	}
 	port := contact.Port
 	if port == 0 {
-		port = 5060
-		if transport == "tls" || contact.IsEncrypted() {
-			port = 5061
-		}
+		port = 5060 // RFC 3261 §19.1.2
 	}
-	return ip.Unmap() != source.Addr().Unmap() || port != int(source.Port())
+	return port != int(source.Port())
 }
 
 // sourceOf is the address the request's packet came from.

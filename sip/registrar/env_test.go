@@ -168,7 +168,7 @@ func (e *env) addr() netip.AddrPort { return e.srv.UDPAddr() }
 // ua is a raw SIP user agent on a UDP socket of its own.
 type ua struct {
 	t      *testing.T
-	conn   *net.UDPConn
+	conn   siptest.Conn
 	server netip.AddrPort
 	user   string
 	realm  string
@@ -186,8 +186,40 @@ func newUA(t *testing.T, e *env, local, user, r string) *ua {
 	c, err := net.DialUDP("udp", &net.UDPAddr{IP: net.ParseIP(local)}, net.UDPAddrFromAddrPort(e.addr()))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
-	return &ua{t: t, conn: c, server: e.addr(), user: user, realm: r, callID: randHex(8) + "@test"}
+	return &ua{t: t, conn: &udpConn{c}, server: e.addr(), user: user, realm: r, callID: randHex(8) + "@test"}
 }
+
+// newTCPUA opens a TCP connection to the server.
+func newTCPUA(t *testing.T, e *env, user, r string) *ua {
+	t.Helper()
+	c, err := siptest.Dial(context.Background(), "tcp", e.srv.TCPAddr())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return &ua{t: t, conn: c, server: e.srv.TCPAddr(), user: user, realm: r, callID: randHex(8) + "@test"}
+}
+
+// udpConn is a siptest.Conn on a UDP socket bound where the test says.
+type udpConn struct{ c *net.UDPConn }
+
+func (u *udpConn) Send(_ context.Context, b []byte) error { _, err := u.c.Write(b); return err }
+
+func (u *udpConn) Read(ctx context.Context) ([]byte, error) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(5 * time.Second)
+	}
+	_ = u.c.SetReadDeadline(dl)
+	buf := make([]byte, 65536)
+	n, err := u.c.Read(buf)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		return nil, siptest.ErrNoReply
+	}
+	return buf[:n], err
+}
+
+func (u *udpConn) LocalAddr() netip.AddrPort { return u.c.LocalAddr().(*net.UDPAddr).AddrPort() }
+func (u *udpConn) Transport() string         { return "UDP" }
+func (u *udpConn) Close() error              { return u.c.Close() }
 
 func randHex(n int) string {
 	b := make([]byte, n)
@@ -195,7 +227,7 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func (u *ua) local() netip.AddrPort { return u.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
+func (u *ua) local() netip.AddrPort { return u.conn.LocalAddr() }
 
 // request is one request to send.
 type request struct {
@@ -227,10 +259,10 @@ func (u *ua) send(r request) []byte {
 func (u *ua) sendUnanswered(r request) {
 	u.t.Helper()
 	u.write(r)
-	require.NoError(u.t, u.conn.SetReadDeadline(time.Now().Add(time.Second)))
-	buf := make([]byte, 65536)
-	n, err := u.conn.Read(buf)
-	require.Error(u.t, err, "unexpected answer: %s", buf[:n])
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	msg, err := u.conn.Read(ctx)
+	require.ErrorIs(u.t, err, siptest.ErrNoReply, "unexpected answer: %s", msg)
 }
 
 // write sends a request.
@@ -252,7 +284,7 @@ func (u *ua) write(r request) (method, ruri, branch string) {
 	branch = "z9hG4bK-" + randHex(8)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s SIP/2.0\r\n", method, ruri)
-	fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;rport;branch=%s\r\n", u.local(), branch)
+	fmt.Fprintf(&b, "Via: SIP/2.0/%s %s;rport;branch=%s\r\n", u.conn.Transport(), u.local(), branch)
 	fmt.Fprintf(&b, "Max-Forwards: 70\r\n")
 	fmt.Fprintf(&b, "From: <sip:%s@%s>;tag=f-%s\r\n", u.user, u.realm, u.callID[:6])
 	fmt.Fprintf(&b, "To: <sip:%s@%s>\r\n", toUser, u.realm)
@@ -270,7 +302,7 @@ func (u *ua) write(r request) (method, ruri, branch string) {
 		b.WriteString(h + "\r\n")
 	}
 	b.WriteString("Content-Length: 0\r\n\r\n")
-	_, err := u.conn.Write([]byte(b.String()))
+	err := u.conn.Send(context.Background(), []byte(b.String()))
 	require.NoError(u.t, err)
 	return method, ruri, branch
 }
@@ -279,24 +311,24 @@ func (u *ua) write(r request) (method, ruri, branch string) {
 func (u *ua) ack(ruri, branch string, res []byte) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ACK %s SIP/2.0\r\n", ruri)
-	fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;rport;branch=%s\r\n", u.local(), branch)
+	fmt.Fprintf(&b, "Via: SIP/2.0/%s %s;rport;branch=%s\r\n", u.conn.Transport(), u.local(), branch)
 	fmt.Fprintf(&b, "Max-Forwards: 70\r\n")
 	fmt.Fprintf(&b, "From: %s\r\n", siptest.Header(res, "From"))
 	fmt.Fprintf(&b, "To: %s\r\n", siptest.Header(res, "To"))
 	fmt.Fprintf(&b, "Call-ID: %s\r\n", u.callID)
 	fmt.Fprintf(&b, "CSeq: %d ACK\r\n", u.cseq)
 	b.WriteString("Content-Length: 0\r\n\r\n")
-	_, err := u.conn.Write([]byte(b.String()))
+	err := u.conn.Send(context.Background(), []byte(b.String()))
 	require.NoError(u.t, err)
 }
 
 func (u *ua) read() []byte {
 	u.t.Helper()
-	require.NoError(u.t, u.conn.SetReadDeadline(time.Now().Add(5*time.Second)))
-	buf := make([]byte, 65536)
-	n, err := u.conn.Read(buf)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	msg, err := u.conn.Read(ctx)
 	require.NoError(u.t, err, "no answer from the registrar")
-	return buf[:n]
+	return msg
 }
 
 // headers returns every value of header name in msg.

@@ -92,6 +92,7 @@ func TestRegister(t *testing.T) {
 		{name: "MD5", user: "alice", alg: 1, want: want{status: 200, expires: 3600}},
 		{name: "Expires header", user: "alice", req: request{extra: []string{"Expires: 600"}}, want: want{status: 200, expires: 600}},
 		{name: "contact expires wins", user: "alice", req: request{extra: []string{"Expires: 600"}, contact: "<sip:alice@%LOCAL%>;expires=120"}, want: want{status: 200, expires: 120}},
+		{name: "first of two contacts wins", user: "alice", req: request{contact: "<sip:alice@%LOCAL%>, <sip:alice@10.9.9.9>;expires=30"}, want: want{status: 200, expires: 3600}},
 		{name: "bounded to the maximum", user: "alice", req: request{extra: []string{"Expires: 7200"}}, want: want{status: 200, expires: 3600}},
 		{name: "exactly the minimum", user: "alice", req: request{extra: []string{"Expires: 60"}}, want: want{status: 200, expires: 60}},
 		{name: "too brief", user: "alice", req: request{extra: []string{"Expires: 30"}}, want: want{status: 423}},
@@ -156,9 +157,37 @@ func TestRegister(t *testing.T) {
 			require.Equal(t, fmt.Sprint(tc.want.expires), siptest.Header(res, "Expires"))
 			require.NotEmpty(t, siptest.Header(res, "Date"))
 			require.Contains(t, siptest.Header(res, "To"), "tag=")
+			require.NotContains(t, contact, "10.9.9.9", "one binding per user")
 			if tc.want.nat {
 				require.NotContains(t, reg.Contact, "127.0.0.1:"+fmt.Sprint(u.local().Port()))
 			}
+		})
+	}
+}
+
+func TestRegisterOverTCP(t *testing.T) {
+	e := newEnv(t, options{})
+	ctx := context.Background()
+	cases := []struct {
+		name    string
+		contact string
+		expires int
+	}{
+		// The connection's source port is ephemeral: only the address counts.
+		{"listening port in Contact", "<sip:alice@127.0.0.1:5070;transport=tcp>", 3600},
+		{"private address in Contact", "<sip:alice@10.1.2.3:5070;transport=tcp>", 30},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			u := newTCPUA(t, e, "alice", realm)
+			res := u.register(password, request{contact: tc.contact})
+			require.Equal(t, 200, siptest.Status(res), string(res))
+			reg, err := e.live.Registration(ctx, "alice", realm)
+			require.NoError(t, err)
+			require.Equal(t, "tcp", reg.Transport)
+			require.Equal(t, int(u.local().Port()), reg.SourcePort)
+			require.Equal(t, strings.Trim(tc.contact, "<>"), reg.Contact)
+			require.Contains(t, siptest.Header(res, "Contact"), fmt.Sprintf(";expires=%d", tc.expires))
 		})
 	}
 }
