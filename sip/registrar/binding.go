@@ -18,6 +18,8 @@ type binding struct {
 	query bool
 	// remove is Expires 0, or Contact * with Expires: 0 (§10.2.2).
 	remove bool
+	// wildcard is Contact *: every binding of the user goes.
+	wildcard bool
 	// requested is the expiry asked for in seconds, -1 when none is named.
 	requested int
 	// contact is the first Contact's URI, contactURI its text.
@@ -27,7 +29,7 @@ type binding struct {
 
 // parseBinding reads the Contact and Expires of a REGISTER; a non-zero
 // status is the 400 to answer.
-func parseBinding(req *sip.Request, cfg Config) (binding, int, string) {
+func parseBinding(req *sip.Request) (binding, int, string) {
 	b := binding{requested: -1}
 	headerExpires := -1
 	if h := req.GetHeader("Expires"); h != nil {
@@ -53,7 +55,7 @@ func parseBinding(req *sip.Request, cfg Config) (binding, int, string) {
 			if len(values) != 1 || headerExpires != 0 {
 				return b, 400, "Bad Request: Contact * needs Expires: 0"
 			}
-			b.remove, b.requested = true, 0
+			b.remove, b.wildcard, b.requested = true, true, 0
 			return b, 0, ""
 		}
 	}

@@ -43,8 +43,10 @@
 // [MinExpires, MaxExpires] (423 with Min-Expires below the minimum), or
 // store.NATRegistrationTTL when the Contact's address is not the packet's
 // source (a device behind NAT re-registers often enough to keep its
-// pinhole open). Expires 0 (or Contact * with Expires: 0) removes the
-// binding; a REGISTER without Contact queries it. One binding is kept per
+// pinhole open). Expires 0 removes the binding when it is that Contact's
+// (a device cannot log out the one that replaced it), Contact * with
+// Expires: 0 removes it whatever it is; a REGISTER without Contact queries
+// it. One binding is kept per
 // user (the live-state layout has one key per user): the first Contact of a
 // REGISTER wins and the 200 OK lists only it, with its granted expiry.
 //

@@ -125,7 +125,7 @@ func (r *Registrar) HandleRegister(ctx context.Context, req *sip.Request, tx sip
 		return
 	}
 	realm := normalizeRealm(to.Address.Host)
-	b, status, reason := parseBinding(req, r.cfg)
+	b, status, reason := parseBinding(req)
 	if status != 0 {
 		r.respond(tx, newResponse(req, status, reason))
 		return
@@ -171,12 +171,28 @@ func (r *Registrar) bind(ctx context.Context, req *sip.Request, tx sip.ServerTra
 		r.respond(tx, res)
 		return
 	case b.remove:
-		// RFC 3261 §10.3 step 7: expires 0 removes the binding.
+		// RFC 3261 §10.3 step 7: expires 0 removes the binding of that
+		// contact, and Contact * every binding. A device that unregisters
+		// a contact that is no longer the user's binding (another device
+		// took it over) removes nothing, and the 200 lists what remains.
+		cur, err := r.cfg.Live.Registration(ctx, user, realm)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			r.fail(req, tx, "registration lookup", err)
+			return
+		}
+		res := newResponse(req, 200, "OK")
+		if err == nil && !b.wildcard && cur.Contact != b.contactURI {
+			if left := int(cur.ExpiresAt.Sub(r.cfg.Clock()).Round(time.Second) / time.Second); left > 0 {
+				res.AppendHeader(contactHeader(cur.Contact, left))
+			}
+			addDate(res, r.cfg.Clock())
+			r.respond(tx, res)
+			return
+		}
 		if err := r.cfg.Live.Unregister(ctx, user, realm); err != nil && !errors.Is(err, store.ErrNotFound) {
 			r.fail(req, tx, "unregister", err)
 			return
 		}
-		res := newResponse(req, 200, "OK")
 		addDate(res, r.cfg.Clock())
 		r.respond(tx, res)
 		r.log.Debug("sip/registrar: unregistered", "user", user, "realm", realm, "source", a.source.String())

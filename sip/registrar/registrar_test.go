@@ -200,7 +200,7 @@ func TestUnregisterAndQuery(t *testing.T) {
 		req  request
 	}{
 		{"Expires 0", request{extra: []string{"Expires: 0"}}},
-		{"contact expires=0", request{contact: "<sip:alice@127.0.0.1>;expires=0"}},
+		{"contact expires=0", request{contact: "<sip:alice@%LOCAL%>;expires=0"}},
 		{"Contact * with Expires 0", request{contact: "*", extra: []string{"Expires: 0"}}},
 	}
 	for _, tc := range cases {
@@ -215,6 +215,14 @@ func TestUnregisterAndQuery(t *testing.T) {
 			require.Equal(t, 200, siptest.Status(res))
 			require.Regexp(t, `^<sip:alice@127\.0\.0\.1:\d+>;expires=(3600|3599)$`, siptest.Header(res, "Contact"))
 
+			// Another device's unregistering leaves this binding alone.
+			res = u.register(password, request{contact: "<sip:alice@192.0.2.77:5060>", extra: []string{"Expires: 0"}})
+			require.Equal(t, 200, siptest.Status(res), string(res))
+			require.Contains(t, siptest.Header(res, "Contact"), u.local().String())
+			_, err = e.live.Registration(ctx, "alice", realm)
+			require.NoError(t, err)
+
+			tc.req.contact = strings.ReplaceAll(tc.req.contact, "%LOCAL%", u.local().String())
 			res = u.register(password, tc.req)
 			require.Equal(t, 200, siptest.Status(res), string(res))
 			require.Empty(t, siptest.Header(res, "Contact"))
