@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"reflect"
 	"sort"
@@ -38,6 +39,7 @@ type Config struct {
 	AutoMigrate   bool          `key:"auto_migrate" help:"apply database migrations when serve starts"`
 	HookAllow     string        `key:"hook_allow" help:"comma-separated CIDRs and host names that webhooks, audio URLs and JS fetch may reach although private or loopback; empty: loopback on embedded defaults, nothing otherwise"`
 	HookTimeout   time.Duration `key:"hook_timeout" help:"how long one webhook attempt may take, from connecting to the last byte"`
+	SIPTrusted    string        `key:"sip_trusted" help:"comma-separated CIDRs exempt from the per-source SIP rate limit (carriers, a SIP dispatcher); loopback is always exempt"`
 }
 
 // DefaultConfig is the configuration of a fresh laptop.
@@ -213,6 +215,9 @@ func (c Config) validate() error {
 	if c.DataDir == "" {
 		return errors.New("data_dir: must not be empty")
 	}
+	if _, err := c.SIPTrustedPrefixes(); err != nil {
+		return err
+	}
 	if c.HookTimeout <= 0 {
 		return errors.New("hook_timeout: must be positive")
 	}
@@ -239,6 +244,27 @@ func (c Config) HookAllowList() []string {
 		return []string{"127.0.0.0/8", "::1/128"}
 	}
 	return nil
+}
+
+// SIPTrustedPrefixes are the sources never rate-limited per source: loopback
+// and sip_trusted.
+func (c Config) SIPTrustedPrefixes() ([]netip.Prefix, error) {
+	out := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	for _, a := range strings.Split(c.SIPTrusted, ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(a)
+		if err != nil {
+			ip, ierr := netip.ParseAddr(a)
+			if ierr != nil {
+				return nil, fmt.Errorf("sip_trusted: %q is not a CIDR or an address", a)
+			}
+			p = netip.PrefixFrom(ip, ip.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // Embedded reports whether this node runs on the embedded defaults (SQLite and

@@ -11,6 +11,7 @@ import (
 	"github.com/voxrun/voxrun/media/ports"
 	"github.com/voxrun/voxrun/runtime"
 	"github.com/voxrun/voxrun/sip"
+	"github.com/voxrun/voxrun/sip/admission"
 	"github.com/voxrun/voxrun/sip/leg"
 	"github.com/voxrun/voxrun/sip/route"
 	"github.com/voxrun/voxrun/store"
@@ -32,7 +33,9 @@ func startSIP(ctx context.Context, cfg Config, prov store.Provisioning, calls *r
 	}
 	sg := &signaling{clock: clock.New(clock.Config{})}
 	maddr := mediaAddr(cfg)
-	sg.srv, err = sip.New(sip.Config{Addr: cfg.SIPAddr, Logger: log, UserAgent: "voxrun/" + version})
+	trusted, _ := cfg.SIPTrustedPrefixes() // validated with the configuration
+	sg.srv, err = sip.New(sip.Config{Addr: cfg.SIPAddr, Logger: log, UserAgent: "voxrun/" + version,
+		Pike: admission.PikeConfig{Exempt: trusted}})
 	if err != nil {
 		sg.clock.Close()
 		return nil, fmt.Errorf("sip: %w", err)

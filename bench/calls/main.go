@@ -1,0 +1,311 @@
+// Command calls is the full-call load benchmark of `make bench`: it starts
+// voxrun on embedded defaults, provisions a carrier, a number and a webhook
+// application (answer, pause, hangup) over the REST API, offers calls with sipp
+// at a fixed rate over loopback UDP, and reports the calls that completed and
+// failed, sipp's retransmissions, the INVITE → 200 OK time (p50, p99), and
+// voxrun's CPU and memory. Everything stays on 127.0.0.1 and stops by itself.
+//
+//	go run ./bench/calls -bin bin/voxrun -rate 500 -seconds 20 -pause 1s
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	bin := flag.String("bin", "bin/voxrun", "the voxrun binary")
+	rate := flag.Int("rate", 500, "calls per second offered")
+	seconds := flag.Int("seconds", 20, "how long calls are offered")
+	pause := flag.Duration("pause", time.Second, "how long the application keeps each call up")
+	flag.Parse()
+	if err := run(*bin, *rate, *seconds, *pause); err != nil {
+		fmt.Fprintln(os.Stderr, "calls:", err)
+		os.Exit(1)
+	}
+}
+
+func freePort(network string) int {
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func run(bin string, rate, seconds int, pause time.Duration) error {
+	work, err := os.MkdirTemp("", "voxrun-calls-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	// The application: a loopback webhook server.
+	doc := fmt.Sprintf(`[{"verb":"answer"},{"verb":"pause","length":%g},{"verb":"hangup"}]`, pause.Seconds())
+	appLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	appSrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if r.URL.Path != "/call" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, doc)
+	})}
+	go func() { _ = appSrv.Serve(appLn) }()
+	defer appSrv.Close()
+
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort("tcp"))
+	sipAddr := fmt.Sprintf("127.0.0.1:%d", freePort("udp"))
+	dataDir := filepath.Join(work, "data")
+	vx := exec.Command(bin, "serve", "--data-dir", dataDir, "--http-addr", httpAddr, "--sip-addr", sipAddr,
+		"--log-level", "error", "--drain-timeout", "5s")
+	vx.Env = append(os.Environ(), "VOXRUN_CONFIG=")
+	vx.Stderr = os.Stderr
+	if err := vx.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = vx.Process.Signal(syscall.SIGTERM); _ = vx.Wait() }()
+	if err := waitReady("http://" + httpAddr + "/readyz"); err != nil {
+		return err
+	}
+	if err := provision("http://"+httpAddr+"/v1", dataDir, "http://"+appLn.Addr().String()); err != nil {
+		return err
+	}
+
+	sippDir := filepath.Join(work, "sipp")
+	if err := os.MkdirAll(sippDir, 0o755); err != nil {
+		return err
+	}
+	scenario, err := filepath.Abs(filepath.Join("bench", "calls", "uac_wait_bye.xml"))
+	if err != nil {
+		return err
+	}
+	total := rate * seconds
+	limit := int(float64(rate)*(pause.Seconds()+3)) + 100
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds)*time.Second+pause+60*time.Second)
+	defer cancel()
+	cpu0 := cpuTime(vx.Process.Pid)
+	t0 := time.Now()
+	sipp := exec.CommandContext(ctx, "sipp", "-sf", scenario, "-r", strconv.Itoa(rate), "-m", strconv.Itoa(total),
+		"-l", strconv.Itoa(limit), "-i", "127.0.0.1", "-p", strconv.Itoa(freePort("udp")),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freePort("udp")), "-s", "15551230000",
+		"-timeout", strconv.Itoa(seconds+int(pause.Seconds())+40)+"s", "-nostdin", "-trace_rtt", "-rtt_freq", "1",
+		"-trace_stat", "-fd", "1", "-trace_err", "-buff_size", "8388608", sipAddr)
+	sipp.Dir = sippDir
+	out, serr := sipp.CombinedOutput()
+	elapsed := time.Since(t0)
+	cpu := cpuTime(vx.Process.Pid) - cpu0
+	rss := rssKiB(vx.Process.Pid)
+
+	if os.Getenv("VOXRUN_BENCH_KEEP") != "" {
+		errs, _ := os.ReadFile(firstGlob(sippDir, "*_errors.log"))
+		fmt.Printf("sipp errors (tail):\n%s\n", tail(errs))
+	}
+	stats, err := lastStats(sippDir)
+	if err != nil {
+		return fmt.Errorf("sipp stats: %v (sipp: %v)\n%s", err, serr, tail(out))
+	}
+	rtts, err := rttFile(sippDir)
+	if err != nil {
+		return fmt.Errorf("sipp rtt: %v", err)
+	}
+	sort.Float64s(rtts)
+	pct := func(p float64) float64 {
+		if len(rtts) == 0 {
+			return 0
+		}
+		return rtts[int(float64(len(rtts)-1)*p)]
+	}
+	fmt.Printf("offered %d calls at %d/s for %ds, app keeps each %v\n", total, rate, seconds, pause)
+	fmt.Printf("successful %s, failed %s, retransmissions %s (elapsed %.1fs)\n",
+		stats["SuccessfulCall(C)"], stats["FailedCall(C)"], stats["Retransmissions(C)"], elapsed.Seconds())
+	fmt.Printf("INVITE -> 200 OK: p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d calls)\n", pct(0.5), pct(0.99), pct(1), len(rtts))
+	fmt.Printf("voxrun CPU %.2f cores over the run, RSS %d MiB at the end\n", cpu.Seconds()/elapsed.Seconds(), rss/1024)
+	if serr != nil {
+		fmt.Printf("sipp exited with %v\n", serr)
+	}
+	return nil
+}
+
+func waitReady(url string) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if r, err := http.Get(url); err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("voxrun not ready")
+}
+
+func provision(base, dataDir, appURL string) error {
+	b, err := os.ReadFile(filepath.Join(dataDir, "initial-credentials"))
+	if err != nil {
+		return err
+	}
+	cred := map[string]string{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			cred[k] = v
+		}
+	}
+	key, acct := cred["account_api_key"], cred["account_sid"]
+	post := func(path string, body map[string]any) (string, error) {
+		j, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(j))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		var out struct{ Sid string }
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 201 {
+			return "", fmt.Errorf("POST %s: %d %s", path, resp.StatusCode, raw)
+		}
+		_ = json.Unmarshal(raw, &out)
+		return out.Sid, nil
+	}
+	carrier, err := post("/VoipCarriers", map[string]any{"name": "bench", "account_sid": acct})
+	if err != nil {
+		return err
+	}
+	if _, err := post("/SipGateways", map[string]any{"voip_carrier_sid": carrier, "ipv4": "127.0.0.1", "netmask": 32, "inbound": true}); err != nil {
+		return err
+	}
+	app, err := post("/Applications", map[string]any{"name": "bench", "account_sid": acct, "call_hook": map[string]any{"url": appURL + "/call"}})
+	if err != nil {
+		return err
+	}
+	_, err = post("/PhoneNumbers", map[string]any{"number": "15551230000", "voip_carrier_sid": carrier, "application_sid": app, "account_sid": acct})
+	return err
+}
+
+// lastStats reads the last line of sipp's statistics CSV.
+func lastStats(dir string) (map[string]string, error) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*_.csv"))
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no statistics file")
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var header, last []string
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ";")
+		if header == nil {
+			header = fields
+			continue
+		}
+		last = fields
+	}
+	out := map[string]string{}
+	for i, h := range header {
+		if i < len(last) {
+			out[h] = last[i]
+		}
+	}
+	return out, nil
+}
+
+// rttFile reads sipp's response times (ms) of rtd 1.
+func rttFile(dir string) ([]float64, error) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*_rtt.csv"))
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no rtt file")
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		return nil, err
+	}
+	var out []float64
+	for _, l := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Split(l, ";")
+		if len(f) < 2 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(f[1]), 64); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// cpuTime is a process's user+system CPU time, from /proc.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100
+}
+
+func rssKiB(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			n, _ := strconv.Atoi(strings.Fields(l)[1])
+			return n
+		}
+	}
+	return 0
+}
+
+func tail(b []byte) []byte {
+	if len(b) > 3000 {
+		return b[len(b)-3000:]
+	}
+	return b
+}
+
+func firstGlob(dir, pattern string) string {
+	m, _ := filepath.Glob(filepath.Join(dir, pattern))
+	if len(m) == 0 {
+		return ""
+	}
+	return m[0]
+}
