@@ -119,34 +119,51 @@ func Marshal(v any) ([]byte, error) {
 // allows, with backoff 0.5 s, 1 s, 2 s, 4 s, 6 s. It returns the reply of the
 // first successful attempt or the last attempt's *apps.HookError.
 func (c *Client) Send(ctx context.Context, req apps.Request) (apps.Reply, error) {
+	u, contentType, raw, err := c.exchange(ctx, req)
+	if err != nil {
+		return apps.Reply{}, err
+	}
+	return parseReply(u, contentType, raw)
+}
+
+// Exchange delivers req like Send (signing, retries, timeouts, the size cap)
+// and returns the reply's body as it came, for hooks whose answer is not a
+// verb document (the registration hook answers a JSON object).
+func (c *Client) Exchange(ctx context.Context, req apps.Request) ([]byte, error) {
+	_, _, raw, err := c.exchange(ctx, req)
+	return raw, err
+}
+
+func (c *Client) exchange(ctx context.Context, req apps.Request) (string, string, []byte, error) {
 	target, policy, err := parseRetry(req.Hook.URL)
 	if err != nil {
-		return apps.Reply{}, &apps.HookError{Kind: apps.FailRefused, URL: req.Hook.URL, Detail: err.Error(), Err: err}
+		return "", "", nil, &apps.HookError{Kind: apps.FailRefused, URL: req.Hook.URL, Detail: err.Error(), Err: err}
 	}
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return apps.Reply{}, &apps.HookError{Kind: apps.FailRefused, URL: target, Detail: "not an absolute http(s) URL", Err: err}
+		return "", "", nil, &apps.HookError{Kind: apps.FailRefused, URL: target, Detail: "not an absolute http(s) URL", Err: err}
 	}
 	body, err := Marshal(req.Payload)
 	if err != nil {
-		return apps.Reply{}, fmt.Errorf("webhook: encode payload: %w", err)
+		return "", "", nil, fmt.Errorf("webhook: encode payload: %w", err)
 	}
 	for attempt := 0; ; attempt++ {
-		reply, err := c.attempt(ctx, req, u, body)
+		contentType, raw, err := c.attempt(ctx, req, u, body)
 		if err == nil {
-			return reply, nil
+			return u.String(), contentType, raw, nil
 		}
 		he, ok := apps.AsHookError(err)
 		if !ok || attempt >= policy.count || !policy.retries(he) || ctx.Err() != nil {
-			return apps.Reply{}, err
+			return "", "", nil, err
 		}
 		if serr := c.opts.Sleep(ctx, backoff(attempt+1)); serr != nil {
-			return apps.Reply{}, err
+			return "", "", nil, err
 		}
 	}
 }
 
-func (c *Client) attempt(ctx context.Context, req apps.Request, u *url.URL, body []byte) (apps.Reply, error) {
+// attempt makes one request and returns the reply's content type and body.
+func (c *Client) attempt(ctx context.Context, req apps.Request, u *url.URL, body []byte) (string, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	connected := false
@@ -167,7 +184,7 @@ func (c *Client) attempt(ctx context.Context, req apps.Request, u *url.URL, body
 	}
 	hr, err := http.NewRequestWithContext(ctx, method, target.String(), rd)
 	if err != nil {
-		return apps.Reply{}, &apps.HookError{Kind: apps.FailRefused, URL: u.String(), Detail: "bad request", Err: err}
+		return "", nil, &apps.HookError{Kind: apps.FailRefused, URL: u.String(), Detail: "bad request", Err: err}
 	}
 	if method != http.MethodGet {
 		hr.Header.Set("Content-Type", "application/json")
@@ -183,23 +200,23 @@ func (c *Client) attempt(ctx context.Context, req apps.Request, u *url.URL, body
 
 	resp, err := c.http.Do(hr)
 	if err != nil {
-		return apps.Reply{}, classify(u.String(), err, connected)
+		return "", nil, classify(u.String(), err, connected)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusOK, http.StatusAccepted, http.StatusNoContent:
 	default:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return apps.Reply{}, &apps.HookError{Kind: apps.FailStatus, URL: u.String(), Status: resp.StatusCode}
+		return "", nil, &apps.HookError{Kind: apps.FailStatus, URL: u.String(), Status: resp.StatusCode}
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxReplyBytes+1))
 	if err != nil {
-		return apps.Reply{}, classify(u.String(), err, true)
+		return "", nil, classify(u.String(), err, true)
 	}
 	if len(raw) > MaxReplyBytes {
-		return apps.Reply{}, &apps.HookError{Kind: apps.FailBody, URL: u.String(), Detail: fmt.Sprintf("reply is larger than %d bytes", MaxReplyBytes)}
+		return "", nil, &apps.HookError{Kind: apps.FailBody, URL: u.String(), Detail: fmt.Sprintf("reply is larger than %d bytes", MaxReplyBytes)}
 	}
-	return parseReply(u.String(), resp.Header.Get("Content-Type"), raw)
+	return resp.Header.Get("Content-Type"), raw, nil
 }
 
 // parseReply reads a reply body: only a JSON body is read as verbs; anything

@@ -419,3 +419,16 @@ func TestSendTimeoutsAndHugeBodies(t *testing.T) {
 		})
 	}
 }
+
+func TestExchangeReturnsTheRawBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		require.NotEmpty(t, r.Header.Get(SignatureHeader))
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"ok","expires":300}`)
+	}))
+	defer srv.Close()
+	c, _ := newTestClient(t, 2*time.Second)
+	raw, err := c.Exchange(context.Background(), apps.Request{Hook: apps.Hook{URL: srv.URL + "/reg"}, Payload: map[string]any{"realm": "r"}, Secret: "s"})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"status":"ok","expires":300}`, string(raw))
+}
