@@ -22,7 +22,7 @@ import (
 
 // newCalls builds the runtime: the verb registry, the guarded webhook client
 // and the call manager.
-func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runtime.Records, reg prometheus.Registerer, log *slog.Logger) (*runtime.Manager, apps.App, error) {
+func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runtime.Records, reg prometheus.Registerer, log *slog.Logger) (*runtime.Manager, *webhook.Client, error) {
 	registry := verbs.NewRegistry(validator)
 	builtin.Register(registry)
 
@@ -53,20 +53,25 @@ func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runt
 	if err != nil {
 		return nil, nil, fmt.Errorf("text-to-speech: %w", err)
 	}
-	node := cfg.NodeName
-	if node == "" {
-		node, _ = os.Hostname()
-	}
 	m := runtime.NewManager(runtime.Deps{
 		Live:     st.live,
 		Records:  records,
 		Registry: registry,
 		Audio:    &audio{loader: loader, speaker: speaker},
 		Logger:   log,
-		Node:     node,
+		Node:     nodeName(cfg),
 		Metrics:  reg,
 	})
 	return m, hooks, nil
+}
+
+// nodeName is node_name, or the host name.
+func nodeName(cfg Config) string {
+	if cfg.NodeName != "" {
+		return cfg.NodeName
+	}
+	h, _ := os.Hostname()
+	return h
 }
 
 // hookOf turns a provisioned webhook into an application hook.

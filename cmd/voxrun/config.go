@@ -39,6 +39,7 @@ type Config struct {
 	AutoMigrate   bool          `key:"auto_migrate" help:"apply database migrations when serve starts"`
 	HookAllow     string        `key:"hook_allow" help:"comma-separated CIDRs and host names that webhooks, audio URLs and JS fetch may reach although private or loopback; empty: loopback on embedded defaults, nothing otherwise"`
 	HookTimeout   time.Duration `key:"hook_timeout" help:"how long one webhook attempt may take, from connecting to the last byte"`
+	SIPDigest     string        `key:"sip_digest" help:"digest algorithms offered in SIP challenges, in order (SHA-256, MD5); put MD5 first for devices that only read the first challenge"`
 	SIPTrusted    string        `key:"sip_trusted" help:"comma-separated CIDRs exempt from the per-source SIP rate limit (carriers, a SIP dispatcher); loopback is always exempt"`
 }
 
@@ -54,6 +55,7 @@ func DefaultConfig() Config {
 		DrainTimeout: 30 * time.Second,
 		AutoMigrate:  true,
 		HookTimeout:  10 * time.Second,
+		SIPDigest:    "SHA-256,MD5",
 	}
 }
 
@@ -215,6 +217,11 @@ func (c Config) validate() error {
 	if c.DataDir == "" {
 		return errors.New("data_dir: must not be empty")
 	}
+	for _, a := range c.SIPDigestAlgorithms() {
+		if a != "SHA-256" && a != "MD5" {
+			return fmt.Errorf("sip_digest: %q is not SHA-256 or MD5", a)
+		}
+	}
 	if _, err := c.SIPTrustedPrefixes(); err != nil {
 		return err
 	}
@@ -244,6 +251,17 @@ func (c Config) HookAllowList() []string {
 		return []string{"127.0.0.0/8", "::1/128"}
 	}
 	return nil
+}
+
+// SIPDigestAlgorithms are the digest algorithms of SIP challenges, in order.
+func (c Config) SIPDigestAlgorithms() []string {
+	var out []string
+	for _, a := range strings.Split(c.SIPDigest, ",") {
+		if a = strings.ToUpper(strings.TrimSpace(a)); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // SIPTrustedPrefixes are the sources never rate-limited per source: loopback

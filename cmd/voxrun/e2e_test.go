@@ -132,24 +132,7 @@ func TestCallEndToEndWithSippAndAWebhookApp(t *testing.T) {
 		"number": "15551234567", "voip_carrier_sid": carrier["sid"], "application_sid": application["sid"], "account_sid": acct,
 	})
 
-	scenario, err := filepath.Abs(filepath.Join("testdata", "sipp", "call_gather_dtmf.xml"))
-	require.NoError(t, err)
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-m", "1", "-l", "1",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDP(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDP(t)),
-		"-s", "15551234567", "-timeout", "30s", "-timeout_error", "-nostdin",
-		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
-		"-trace_msg", "-message_file", filepath.Join(dir, "messages.log"),
-		sipAddr)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		errs, _ := os.ReadFile(filepath.Join(dir, "errors.log"))
-		msgs, _ := os.ReadFile(filepath.Join(dir, "messages.log"))
-		t.Fatalf("sipp failed: %v\n%s\n--- errors\n%s\n--- messages\n%s", err, lastBytes(out), errs, msgs)
-	}
+	runSippCall(t, sipp, "call_gather_dtmf.xml", sipAddr, "15551234567")
 
 	require.Eventually(t, func() bool {
 		st := hooks.get("/status")
@@ -185,6 +168,63 @@ func TestCallEndToEndWithSippAndAWebhookApp(t *testing.T) {
 		}
 		return false
 	}, 10*time.Second, 100*time.Millisecond, "the CDR is listed in RecentCalls")
+	p.stop(t)
+}
+
+// runSippCall runs one call of a scenario in testdata/sipp against voxrun,
+// on 127.0.0.1, bounded in time; extra are more sipp arguments.
+func runSippCall(t *testing.T, sipp, scenario, sipAddr, service string, extra ...string) {
+	t.Helper()
+	abs, err := filepath.Abs(filepath.Join("testdata", "sipp", scenario))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	args := append([]string{"-sf", abs, "-m", "1", "-l", "1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDP(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDP(t)),
+		"-s", service, "-timeout", "30s", "-timeout_error", "-nostdin",
+		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
+		"-trace_msg", "-message_file", filepath.Join(dir, "messages.log")}, extra...)
+	cmd := exec.CommandContext(ctx, sipp, append(args, sipAddr)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		errs, _ := os.ReadFile(filepath.Join(dir, "errors.log"))
+		msgs, _ := os.ReadFile(filepath.Join(dir, "messages.log"))
+		t.Fatalf("sipp %s failed: %v\n%s\n--- errors\n%s\n--- messages\n%s", scenario, err, lastBytes(out), errs, msgs)
+	}
+}
+
+// A registered SIP client's call: challenged, authenticated with the client's
+// password (provisioned over REST, encrypted at rest), routed to the
+// account's device-calling application.
+func TestClientCallIsChallengedAndRoutedToTheDeviceApp(t *testing.T) {
+	sipp := sippBinary(t)
+	hooks := &hookLog{got: map[string][]map[string]any{}}
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&p)
+		hooks.add(r.URL.Path, p)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `[{"verb":"answer"},{"verb":"pause","length":0.3},{"verb":"hangup"}]`)
+	}))
+	defer app.Close()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	// sipp reads only the first challenge and knows only MD5.
+	p := startServe(t, dataDir, "--sip-digest", "MD5,SHA-256")
+	ready := p.waitLog(t, "voxrun ready")
+	base := "http://" + p.http + "/v1"
+	cred := credentials(t, dataDir)
+	key, acct := cred["account_api_key"], cred["account_sid"]
+	application := rest(t, base, key, "POST", "/Applications", map[string]any{"name": "devices", "account_sid": acct, "call_hook": map[string]any{"url": app.URL + "/device"}})
+	rest(t, base, key, "PUT", "/Accounts/"+acct, map[string]any{"device_calling_application_sid": application["sid"]})
+	rest(t, base, key, "POST", "/Clients", map[string]any{"account_sid": acct, "username": "alice", "password": "s3cret-Pass", "is_active": true})
+
+	runSippCall(t, sipp, "client_call_auth.xml", ready["sip_udp"].(string), "18005550100", "-au", "alice", "-ap", "s3cret-Pass")
+	calls := hooks.get("/device")
+	require.Len(t, calls, 1)
+	require.Equal(t, "18005550100", calls[0]["to"])
+	require.Equal(t, "alice", calls[0]["from"])
 	p.stop(t)
 }
 

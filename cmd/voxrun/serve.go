@@ -149,7 +149,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		st.close(log)
 		return nil, err
 	}
-	sipSrv, err := startSIP(ctx, cfg, st.prov, calls, hooks, log)
+	sipSrv, err := startSIP(ctx, cfg, st, calls, hooks, log)
 	if err != nil {
 		records.Close()
 		st.close(log)

@@ -16,6 +16,7 @@ import (
 	"github.com/voxrun/voxrun/runtime"
 	"github.com/voxrun/voxrun/sip"
 	"github.com/voxrun/voxrun/sip/leg"
+	"github.com/voxrun/voxrun/sip/registrar"
 	"github.com/voxrun/voxrun/sip/route"
 	"github.com/voxrun/voxrun/store"
 )
@@ -24,17 +25,28 @@ import (
 // start the session → hold the handler (and the call's admission slot) until
 // the call ends.
 type inbound struct {
-	router *route.Router
-	agent  *leg.Agent
-	calls  *runtime.Manager
-	prov   store.Provisioning
-	hooks  apps.App
-	log    *slog.Logger
+	router    *route.Router
+	registrar *registrar.Registrar
+	agent     *leg.Agent
+	calls     *runtime.Manager
+	prov      store.Provisioning
+	hooks     apps.App
+	log       *slog.Logger
 }
 
 // handle is the INVITE handler.
 func (in *inbound) handle(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) {
-	res, err := in.router.Route(ctx, route.CallOf(req))
+	call := route.CallOf(req)
+	res, err := in.router.Route(ctx, call)
+	if errors.Is(err, route.ErrUnknownSource) {
+		// Not a carrier: a SIP client of an account, challenged first.
+		id, ok := in.registrar.Authenticate(ctx, req, tx)
+		if !ok {
+			return // answered 401 or 403
+		}
+		call.Identity = &route.Identity{Username: id.Username, Realm: id.Realm}
+		res, err = in.router.Route(ctx, call)
+	}
 	var re *route.RejectError
 	switch {
 	case errors.As(err, &re):

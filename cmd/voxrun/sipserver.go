@@ -6,15 +6,16 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/voxrun/voxrun/apps"
+	"github.com/voxrun/voxrun/apps/webhook"
 	"github.com/voxrun/voxrun/media/clock"
 	"github.com/voxrun/voxrun/media/ports"
 	"github.com/voxrun/voxrun/runtime"
 	"github.com/voxrun/voxrun/sip"
 	"github.com/voxrun/voxrun/sip/admission"
+	"github.com/voxrun/voxrun/sip/digest"
 	"github.com/voxrun/voxrun/sip/leg"
+	"github.com/voxrun/voxrun/sip/registrar"
 	"github.com/voxrun/voxrun/sip/route"
-	"github.com/voxrun/voxrun/store"
 )
 
 // signaling is the node's SIP side: the server, the leg agent and the media
@@ -26,7 +27,8 @@ type signaling struct {
 }
 
 // startSIP serves SIP over UDP and TCP on sip_addr, routing INVITEs to calls.
-func startSIP(ctx context.Context, cfg Config, prov store.Provisioning, calls *runtime.Manager, hooks apps.App, log *slog.Logger) (*signaling, error) {
+func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manager, hooks *webhook.Client, log *slog.Logger) (*signaling, error) {
+	prov := st.prov
 	alloc, err := ports.New(ports.Config{Min: cfg.RTPPortMin, Max: cfg.RTPPortMax})
 	if err != nil {
 		return nil, fmt.Errorf("rtp ports: %w", err)
@@ -53,7 +55,21 @@ func startSIP(ctx context.Context, cfg Config, prov store.Provisioning, calls *r
 		sg.close(log)
 		return nil, fmt.Errorf("sip routing: %w", err)
 	}
-	in := &inbound{router: router, agent: sg.agent, calls: calls, prov: prov, hooks: hooks, log: log}
+	auth, err := digest.New(digest.Config{Secret: digestSecret(st.key), Algorithms: cfg.SIPDigestAlgorithms()}, st.live)
+	if err != nil {
+		sg.close(log)
+		return nil, fmt.Errorf("sip digest: %w", err)
+	}
+	reg, err := registrar.New(registrar.Config{
+		Provisioning: prov, Live: st.live, Digest: auth, Hooks: registrationHooks{hooks},
+		Node: nodeName(cfg), Logger: log,
+	})
+	if err != nil {
+		sg.close(log)
+		return nil, fmt.Errorf("sip registrar: %w", err)
+	}
+	in := &inbound{router: router, registrar: reg, agent: sg.agent, calls: calls, prov: prov, hooks: hooks, log: log}
+	sg.srv.Handle("REGISTER", reg.HandleRegister)
 	sg.srv.Handle("INVITE", sg.agent.InviteHandler(in.handle))
 	for _, m := range leg.DialogMethods {
 		sg.srv.Handle(m, sg.agent.ServeDialog)

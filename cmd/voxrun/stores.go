@@ -16,6 +16,7 @@ import (
 type stores struct {
 	prov     *sqlstore.DB
 	live     store.Live
+	key      []byte // the encryption key (secrets at rest; SIP nonces derive from it)
 	provKind string // "sqlite" or "mysql"
 	liveKind string // "memory" or "redis"
 }
@@ -23,13 +24,19 @@ type stores struct {
 // openProvisioning opens MySQL when a DSN is configured, else SQLite in the data
 // directory, with secrets sealed under the configured or generated key.
 func openProvisioning(ctx context.Context, cfg Config, log *slog.Logger) (*sqlstore.DB, string, error) {
+	db, kind, _, err := openProvisioningKey(ctx, cfg, log)
+	return db, kind, err
+}
+
+// openProvisioningKey is openProvisioning that also returns the encryption key.
+func openProvisioningKey(ctx context.Context, cfg Config, log *slog.Logger) (*sqlstore.DB, string, []byte, error) {
 	key, err := store.LoadOrCreateKey(cfg.EncryptionKey, keyFile(cfg))
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	sealer, err := store.NewSealer(key)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	sc := sqlstore.Config{Driver: sqlstore.DriverSQLite, DSN: filepath.Join(cfg.DataDir, "voxrun.db"), Sealer: sealer}
 	if cfg.MySQLDSN != "" {
@@ -37,10 +44,10 @@ func openProvisioning(ctx context.Context, cfg Config, log *slog.Logger) (*sqlst
 	}
 	db, err := sqlstore.Open(ctx, sc)
 	if err != nil {
-		return nil, "", fmt.Errorf("provisioning database (%s): %w", sc.Driver, err)
+		return nil, "", nil, fmt.Errorf("provisioning database (%s): %w", sc.Driver, err)
 	}
 	log.Debug("provisioning database open", "driver", sc.Driver)
-	return db, sc.Driver, nil
+	return db, sc.Driver, key, nil
 }
 
 // openLive opens Redis when a URL is configured, else in-memory live state.
@@ -56,7 +63,7 @@ func openLive(ctx context.Context, cfg Config) (store.Live, string, error) {
 }
 
 func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, error) {
-	db, provKind, err := openProvisioning(ctx, cfg, log)
+	db, provKind, key, err := openProvisioningKey(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +72,7 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, err
 		db.Close()
 		return nil, err
 	}
-	return &stores{prov: db, live: live, provKind: provKind, liveKind: liveKind}, nil
+	return &stores{prov: db, live: live, key: key, provKind: provKind, liveKind: liveKind}, nil
 }
 
 func (s *stores) migrate(ctx context.Context) error {
