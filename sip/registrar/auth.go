@@ -61,9 +61,14 @@ type grant struct {
 // Authorization or Proxy-Authorization header as HandleRegister does
 // (password or registration hook, lockout, security events), and requires
 // the authenticated user to be the From user. On failure it has answered
-// the request and returns false; on success it has sent nothing and
-// returns who the client is, for routing.
+// the request (or, for a locked-out source, deliberately not) and returns
+// false; on success it has sent nothing and returns who the client is, for
+// routing. Call it only for requests that are not from a carrier: a
+// carrier's INVITE is recognised by its source address (sip/route).
 func (r *Registrar) Authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) (Identity, bool) {
+	if r.lock.Locked(attempt{source: sourceOf(req)}.sourceKey()) {
+		return Identity{}, false // see authorize
+	}
 	from := req.From()
 	if from == nil || from.Address.User == "" || from.Address.Host == "" {
 		r.respond(tx, newResponse(req, 400, "Bad Request: From"))

@@ -16,14 +16,14 @@ import (
 // Example shows how cmd wires the registrar: REGISTER goes to
 // HandleRegister; an INVITE that comes from no carrier is authenticated as
 // a client and routed with its identity. The registration hook goes
-// through an adapter over apps/webhook's guarded client (webhookSender in
-// this package's tests is one).
+// through a three-line adapter over apps/webhook's Client.Exchange
+// (webhookSender in this package's tests).
 func Example() {
 	var (
 		prov       store.Provisioning // sqlstore.Open + Migrate
 		live       store.Live         // memory.New() or the Redis store
 		nodeSecret []byte             // shared by every node, ≥ 16 bytes
-		guard      *webhook.Guard     // the tenant allow-list
+		hooks      *webhook.Client    // webhook.NewClient with the tenant guard
 	)
 	auth, err := digest.New(digest.Config{Secret: nodeSecret}, live)
 	if err != nil {
@@ -33,7 +33,7 @@ func Example() {
 		Provisioning: prov,
 		Live:         live,
 		Digest:       auth,
-		Hooks:        &webhookSender{client: webhook.NewHTTPClient(guard)},
+		Hooks:        &webhookSender{client: hooks},
 		Node:         "node-1",
 	})
 	if err != nil {

@@ -1,7 +1,6 @@
 package registrar_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/md5"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/voxrun/voxrun/apps"
 	"github.com/voxrun/voxrun/apps/webhook"
 	"github.com/voxrun/voxrun/sip/admission"
 	"github.com/voxrun/voxrun/sip/registrar"
@@ -27,55 +27,30 @@ import (
 	"github.com/voxrun/voxrun/store"
 )
 
-// webhookSender is the adapter cmd writes: apps/webhook's guarded client,
-// its JSON encoding (as JSON.stringify) and its Jambonz-Signature.
+// webhookSender is the adapter cmd writes: apps/webhook's client (the
+// guarded dialer, JSON as JSON.stringify writes it, Jambonz-Signature,
+// basic auth, retries and timeouts) through Exchange, which returns the
+// reply body as it came.
 type webhookSender struct {
-	client *http.Client
+	client *webhook.Client
 }
+
+var _ registrar.HookSender = (*webhookSender)(nil)
 
 func newWebhookSender(t *testing.T) *webhookSender {
 	guard, err := webhook.NewGuard(webhook.LoopbackAllow, time.Second)
 	require.NoError(t, err)
-	s := &webhookSender{client: webhook.NewHTTPClient(guard)}
-	t.Cleanup(s.client.CloseIdleConnections)
-	return s
+	c, err := webhook.NewClient(webhook.Options{Guard: guard, Timeout: 2 * time.Second})
+	require.NoError(t, err)
+	return &webhookSender{client: c}
 }
 
 func (s *webhookSender) SendHook(ctx context.Context, req registrar.HookRequest) ([]byte, error) {
-	body, err := webhook.Marshal(req.Payload)
-	if err != nil {
-		return nil, err
-	}
-	method := req.Method
-	if method == "" {
-		method = http.MethodPost
-	}
-	ctx, cancel := context.WithTimeout(ctx, webhook.DefaultTimeout)
-	defer cancel()
-	hr, err := http.NewRequestWithContext(ctx, method, req.URL, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	hr.Header.Set("Content-Type", "application/json")
-	if req.Secret != "" {
-		hr.Header.Set(webhook.SignatureHeader, webhook.Sign(req.Secret, time.Now(), body))
-	}
-	if req.Username != "" || req.Password != "" {
-		hr.SetBasicAuth(req.Username, req.Password)
-	}
-	resp, err := s.client.Do(hr)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, webhook.MaxReplyBytes))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("registration hook: HTTP %d", resp.StatusCode)
-	}
-	return raw, nil
+	return s.client.Exchange(ctx, apps.Request{
+		Hook:    apps.Hook{URL: req.URL, Method: req.Method, Username: req.Username, Password: req.Password},
+		Payload: req.Payload,
+		Secret:  req.Secret,
+	})
 }
 
 // customer is the customer's registration hook server: it checks the

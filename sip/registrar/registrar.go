@@ -118,6 +118,9 @@ var _ sip.Handler = (*Registrar)(nil).HandleRegister
 // authenticate, then add, refresh, remove or list the To user's binding.
 // Plug it in with srv.Handle("REGISTER", r.HandleRegister).
 func (r *Registrar) HandleRegister(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) {
+	if r.lock.Locked(attempt{source: sourceOf(req)}.sourceKey()) {
+		return // see authorize: a locked-out source gets no answer at all
+	}
 	to := req.To()
 	if to == nil || to.Address.User == "" || to.Address.Host == "" {
 		// RFC 3261 §10.3 step 5: the To header names the address of record.
