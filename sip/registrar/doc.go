@@ -50,6 +50,14 @@
 // user (the live-state layout has one key per user): the first Contact of a
 // REGISTER wins and the 200 OK lists only it, with its granted expiry.
 //
+// Where it differs from jambonz's registrar (for docs/compat.md): the
+// nonce of a hook attempt is checked and each nonce count is accepted once
+// before the customer is asked; a registration hook that cannot be reached
+// gets 503 with Retry-After (jambonz: 500), a reply that is not
+// {"status": ...} gets 500; the hook's expires is bounded like a requested
+// one; a NAT binding lives in live state for the 30 s granted (jambonz
+// keeps it for the requested expiry); a locked-out source gets no answer.
+//
 // It is not the SIP server (package sip calls HandleRegister), not routing
 // (sip/route decides where an authenticated client's call goes; Authenticate
 // here only says who the client is), and not an HTTP client: it never

@@ -324,6 +324,16 @@ func TestAuthenticateInvite(t *testing.T) {
 	ch := spoof.challenge(request{method: "INVITE", ruri: ruri, contact: "-"})
 	authz := "Authorization: " + credentials(t, ch[0], "INVITE", ruri, "bob", password, 1)
 	require.Equal(t, 403, siptest.Status(spoof.send(request{method: "INVITE", ruri: ruri, contact: "-", extra: []string{authz}})))
+
+	// Proxy-Authorization is read too; its retries are 407s (RFC 3261 §22.3).
+	proxy := newUA(t, e, "", "alice", realm)
+	ch = proxy.challenge(request{method: "INVITE", ruri: ruri, contact: "-"})
+	pauthz := "Proxy-Authorization: " + credentials(t, ch[0], "INVITE", ruri, "alice", password, 1)
+	require.Equal(t, 486, siptest.Status(proxy.send(request{method: "INVITE", ruri: ruri, contact: "-", extra: []string{pauthz}})))
+	require.Equal(t, "alice", (<-ids).Username)
+	res = proxy.send(request{method: "INVITE", ruri: ruri, contact: "-", extra: []string{pauthz}})
+	require.Equal(t, 407, siptest.Status(res), "a replayed nonce count is challenged again")
+	require.NotEmpty(t, headers(res, "Proxy-Authenticate"))
 	require.Empty(t, ids)
 }
 
