@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/voxrun/voxrun/runtime"
 	"github.com/voxrun/voxrun/store"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 	// Live serves the live-state reads under /v1 (RegisteredSipUsers, Queues,
 	// Conferences, CallCount). When it is nil those routes answer 503.
 	Live store.Live
+	// Calls takes live-control commands for the calls running on this node
+	// (PUT /Accounts/{sid}/Calls/{callSid}); nil answers those with 503.
+	Calls CallControl
 	// RateLimit bounds /v1 requests per source address and per API key.
 	// The zero value means the defaults of [RateLimit].
 	RateLimit RateLimit
@@ -49,6 +53,13 @@ type Config struct {
 	// Now is the clock of the rate limiter and of RecentCalls' "days"; nil
 	// means time.Now. Tests set it.
 	Now func() time.Time
+}
+
+// CallControl delivers live-control commands to running calls
+// (*runtime.Manager implements it).
+type CallControl interface {
+	// Control reports false when the call is not running on this node.
+	Control(callSID string, c runtime.Command) bool
 }
 
 // Server is the HTTP server. Build it with New, serve with Serve, stop with Shutdown.

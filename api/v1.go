@@ -20,6 +20,7 @@ import (
 type v1 struct {
 	prov     store.Provisioning
 	live     store.Live
+	calls    CallControl
 	log      *slog.Logger
 	now      func() time.Time
 	byAddr   *limiter
@@ -30,7 +31,7 @@ type v1 struct {
 
 // mountV1 registers /v1 on app. cfg has its defaults applied by New.
 func mountV1(app *fiber.App, cfg Config) {
-	v := &v1{prov: cfg.Provisioning, live: cfg.Live, log: cfg.Logger, now: cfg.Now, maxDepth: cfg.MaxJSONDepth,
+	v := &v1{prov: cfg.Provisioning, live: cfg.Live, calls: cfg.Calls, log: cfg.Logger, now: cfg.Now, maxDepth: cfg.MaxJSONDepth,
 		doc: newAPIDoc()}
 	if rl := cfg.RateLimit.withDefaults(); !rl.Disabled {
 		v.byAddr = newLimiter(rl.PerAddress, cfg.Now)
@@ -138,6 +139,7 @@ func (v *v1) routes(g fiber.Router) {
 		result: arrayOf(typ("string"))}, v.conferences)
 	v.handle(g, opDoc{method: "GET", path: "/Accounts/:sid/CallCount", summary: "the account's calls in progress", tag: "Accounts",
 		result: object(map[string]any{"inbound": typ("integer"), "outbound": typ("integer")})}, v.callCount)
+	v.liveCalls(g)
 
 	// Collections nested under a service provider: its own rows, not its accounts'.
 	sp, spOwn := v.spTarget(false), v.spTarget(true)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -17,6 +18,8 @@ func TestRouteMatrix(t *testing.T) {
 	seeded := e.seedAccount(0, 0)
 	e.seedAccount(1, 0)
 	victim := e.accounts[0][0]
+	require.NoError(t, e.live.PutCall(context.Background(), victim.account, "call-of-the-owner",
+		map[string]string{"call_sid": "call-of-the-owner", "call_status": "in-progress", "direction": "inbound"}))
 	bySID := map[string]string{"Accounts": victim.account, "ServiceProviders": e.sp[0]}
 	kinds := map[string]string{"Applications": "application", "PhoneNumbers": "phone number", "VoipCarriers": "voip carrier",
 		"SipGateways": "sip gateway", "Lcrs": "lcr", "LcrRoutes": "lcr route", "LcrCarrierSetEntries": "lcr carrier set entry",
@@ -57,6 +60,8 @@ func TestRouteMatrix(t *testing.T) {
 				}
 			case ":client":
 				segs[i] = "alice"
+			case ":callSid":
+				segs[i] = "call-of-the-owner"
 			}
 		}
 		return strings.Join(segs, "/"), hasParam

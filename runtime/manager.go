@@ -135,3 +135,13 @@ func (m *Manager) Drain(ctx context.Context) {
 	m.mu.Unlock()
 	<-done
 }
+
+// Control sends a live-control command to a call running on this node. It
+// reports false when the call is not running here (ended, or on another node).
+func (m *Manager) Control(callSID string, c Command) bool {
+	s, ok := m.Session(callSID)
+	if !ok {
+		return false
+	}
+	return s.Send(c)
+}

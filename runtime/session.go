@@ -24,7 +24,13 @@ const (
 	CommandHangup CommandKind = iota + 1
 	// CommandRedirect replaces the stack with Document, or with what Hook returns.
 	CommandRedirect
+	// CommandTag replaces customerData with Document (a JSON object).
+	CommandTag
 )
+
+// Hook is an application hook (apps.Hook), named here for the callers of
+// live control that do not import apps.
+type Hook = apps.Hook
 
 // Command is a message to a running call.
 type Command struct {
@@ -338,6 +344,10 @@ func (s *Session) runVerb(ctx context.Context, e verbs.Entry) (verbs.Outcome, er
 			s.farEndHungUp()
 			return verbs.Outcome{}, nil, true
 		case c := <-s.inbox:
+			if c.Kind == CommandTag {
+				s.command(ctx, c)
+				continue
+			}
 			switch c.Kind {
 			case CommandHangup:
 				cancel(verbs.CauseHangup)
@@ -368,11 +378,14 @@ func (s *Session) command(ctx context.Context, c Command) bool {
 		if len(c.Document) > 0 {
 			entries, err = s.decode(ctx, c.Document)
 		} else if c.Hook != nil {
-			entries, err = s.ask(ctx, apps.KindRedirect, *c.Hook, s.payload(nil))
+			h := s.app.resolve(c.Hook.URL, c.Hook.Method, c.Hook.Username, c.Hook.Password)
+			entries, err = s.ask(ctx, apps.KindRedirect, h, s.payload(nil))
 		}
 		if err == nil {
 			s.replaceStack(entries)
 		}
+	case CommandTag:
+		s.Tag(c.Document)
 	}
 	return false
 }

@@ -39,7 +39,7 @@ type Config struct {
 	AutoMigrate   bool          `key:"auto_migrate" help:"apply database migrations when serve starts"`
 	HookAllow     string        `key:"hook_allow" help:"comma-separated CIDRs and host names that webhooks, audio URLs and JS fetch may reach although private or loopback; empty: loopback on embedded defaults, nothing otherwise"`
 	HookTimeout   time.Duration `key:"hook_timeout" help:"how long one webhook attempt may take, from connecting to the last byte"`
-	SIPDigest     string        `key:"sip_digest" help:"digest algorithms offered in SIP challenges, in order (SHA-256, MD5); put MD5 first for devices that only read the first challenge"`
+	SIPDigest     string        `key:"sip_digest" help:"digest algorithms offered in SIP challenges, in order: MD5, SHA-256 (many devices fail when SHA-256 is offered at all, so the default is MD5 alone)"`
 	SIPTrusted    string        `key:"sip_trusted" help:"comma-separated CIDRs exempt from the per-source SIP rate limit (carriers, a SIP dispatcher); loopback is always exempt"`
 }
 
@@ -55,7 +55,7 @@ func DefaultConfig() Config {
 		DrainTimeout: 30 * time.Second,
 		AutoMigrate:  true,
 		HookTimeout:  10 * time.Second,
-		SIPDigest:    "SHA-256,MD5",
+		SIPDigest:    "MD5",
 	}
 }
 

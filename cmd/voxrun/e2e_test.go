@@ -210,8 +210,7 @@ func TestClientCallIsChallengedAndRoutedToTheDeviceApp(t *testing.T) {
 	}))
 	defer app.Close()
 	dataDir := filepath.Join(t.TempDir(), "data")
-	// sipp reads only the first challenge and knows only MD5.
-	p := startServe(t, dataDir, "--sip-digest", "MD5,SHA-256")
+	p := startServe(t, dataDir)
 	ready := p.waitLog(t, "voxrun ready")
 	base := "http://" + p.http + "/v1"
 	cred := credentials(t, dataDir)
@@ -267,7 +266,7 @@ func TestDrainWaitsForCallsAndSecondSignalExits(t *testing.T) {
 	application := rest(t, base, key, "POST", "/Applications", map[string]any{"name": "long", "account_sid": acct, "call_hook": map[string]any{"url": app.URL + "/call"}})
 	rest(t, base, key, "POST", "/PhoneNumbers", map[string]any{"number": "15550009999", "voip_carrier_sid": carrier["sid"], "application_sid": application["sid"], "account_sid": acct})
 
-	scenario, err := filepath.Abs(filepath.Join("testdata", "sipp", "call_gather_dtmf.xml"))
+	scenario, err := filepath.Abs(filepath.Join("testdata", "sipp", "call_wait_bye.xml"))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -308,4 +307,69 @@ func TestDrainWaitsForCallsAndSecondSignalExits(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the second signal did not exit at once")
 	}
+}
+
+// Live control over REST on a real call: the application keeps the call in a
+// long pause; PUT call_hook redirects it to a relative hook whose document
+// hangs up, and voxrun's BYE reaches sipp.
+func TestLiveControlRedirectsARealCall(t *testing.T) {
+	sipp := sippBinary(t)
+	hooks := &hookLog{got: map[string][]map[string]any{}}
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&p)
+		hooks.add(r.URL.Path, p)
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/call":
+			io.WriteString(w, `[{"verb":"answer"},{"verb":"pause","length":60}]`)
+		case "/next":
+			io.WriteString(w, `[{"verb":"hangup"}]`)
+		default:
+			w.WriteHeader(204)
+		}
+	}))
+	defer app.Close()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	p := startServe(t, dataDir)
+	ready := p.waitLog(t, "voxrun ready")
+	base := "http://" + p.http + "/v1"
+	cred := credentials(t, dataDir)
+	key, acct := cred["account_api_key"], cred["account_sid"]
+	carrier := rest(t, base, key, "POST", "/VoipCarriers", map[string]any{"name": "c", "account_sid": acct})
+	rest(t, base, key, "POST", "/SipGateways", map[string]any{"voip_carrier_sid": carrier["sid"], "ipv4": "127.0.0.1", "netmask": 32, "inbound": true})
+	application := rest(t, base, key, "POST", "/Applications", map[string]any{"name": "ctl", "account_sid": acct, "call_hook": map[string]any{"url": app.URL + "/call"}})
+	rest(t, base, key, "POST", "/PhoneNumbers", map[string]any{"number": "15550007777", "voip_carrier_sid": carrier["sid"], "application_sid": application["sid"], "account_sid": acct})
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runSippCall(t, sipp, "call_wait_bye.xml", ready["sip_udp"].(string), "15550007777")
+	}()
+	var callSID string
+	require.Eventually(t, func() bool {
+		calls := hooks.get("/call")
+		if len(calls) == 0 {
+			return false
+		}
+		callSID = calls[0]["call_sid"].(string)
+		got := rest(t, base, key, "GET", "/Accounts/"+acct+"/Calls/"+callSID, nil)
+		return got["call_status"] == "in-progress"
+	}, 15*time.Second, 50*time.Millisecond)
+
+	req, err := http.NewRequest("PUT", base+"/Accounts/"+acct+"/Calls/"+callSID, strings.NewReader(`{"call_hook":"/next"}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 202, resp.StatusCode)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the redirected call did not hang up")
+	}
+	require.Len(t, hooks.get("/next"), 1, "the relative hook resolved against the call hook")
+	p.stop(t)
 }

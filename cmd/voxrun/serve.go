@@ -167,6 +167,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		Gatherer:     reg,
 		Provisioning: st.prov,
 		Live:         st.live,
+		Calls:        calls,
 		Ready: []api.Check{
 			{Name: "provisioning", Ping: st.prov.Ping},
 			{Name: "live_state", Ping: st.live.Ping},
