@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,20 +18,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-)
 
-// sippBinary finds sipp; without it the test is skipped, except under CI=true.
-func sippBinary(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("sipp")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("sipp is not installed (Debian package sip-tester; run scripts/test-deps.sh)")
-		}
-		t.Skip("sipp is not installed (Debian package sip-tester)")
-	}
-	return p
-}
+	"github.com/voxrun/voxrun/sip/siptest"
+)
 
 // rest calls voxrun's REST API with a key and decodes the JSON answer.
 func rest(t *testing.T, base, key, method, path string, body any) map[string]any {
@@ -93,7 +81,7 @@ func (h *hookLog) get(path string) []map[string]any {
 // with a hangup and voxrun's BYE reaches sipp. The hooks, the CDR and the
 // call's live record are checked.
 func TestCallEndToEndWithSippAndAWebhookApp(t *testing.T) {
-	sipp := sippBinary(t)
+	sipp := siptest.Tool(t, "sipp", "sip-tester")
 	hooks := &hookLog{got: map[string][]map[string]any{}}
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p map[string]any
@@ -119,17 +107,9 @@ func TestCallEndToEndWithSippAndAWebhookApp(t *testing.T) {
 	cred := credentials(t, dataDir)
 	key, acct := cred["account_api_key"], cred["account_sid"]
 
-	carrier := rest(t, base, key, "POST", "/VoipCarriers", map[string]any{"name": "loopback carrier", "account_sid": acct})
-	rest(t, base, key, "POST", "/SipGateways", map[string]any{
-		"voip_carrier_sid": carrier["sid"], "ipv4": "127.0.0.1", "netmask": 32, "inbound": true, "outbound": false,
-	})
-	application := rest(t, base, key, "POST", "/Applications", map[string]any{
-		"name": "e2e", "account_sid": acct,
+	provisionNumber(t, base, key, acct, "15551234567", map[string]any{
 		"call_hook":        map[string]any{"url": app.URL + "/call"},
 		"call_status_hook": map[string]any{"url": app.URL + "/status"},
-	})
-	rest(t, base, key, "POST", "/PhoneNumbers", map[string]any{
-		"number": "15551234567", "voip_carrier_sid": carrier["sid"], "application_sid": application["sid"], "account_sid": acct,
 	})
 
 	runSippCall(t, sipp, "call_gather_dtmf.xml", sipAddr, "15551234567")
@@ -145,7 +125,7 @@ func TestCallEndToEndWithSippAndAWebhookApp(t *testing.T) {
 	require.Equal(t, "+15550001111", first[0]["from"])
 	require.Equal(t, "15551234567", first[0]["to"])
 	require.Equal(t, acct, first[0]["account_sid"])
-	require.Equal(t, "loopback carrier", first[0]["originating_sip_trunk_name"])
+	require.Equal(t, "loopback carrier 15551234567", first[0]["originating_sip_trunk_name"])
 	menu := hooks.get("/menu")
 	require.Len(t, menu, 1)
 	require.Equal(t, "1", menu[0]["digits"], "the RFC 2833 digit from sipp's pcap reached the gather")
@@ -171,6 +151,20 @@ func TestCallEndToEndWithSippAndAWebhookApp(t *testing.T) {
 	p.stop(t)
 }
 
+// provisionNumber makes 127.0.0.1 an inbound gateway of a new carrier of the
+// account and points number at a new application with the given hooks.
+func provisionNumber(t *testing.T, base, key, acct, number string, hooks map[string]any) {
+	t.Helper()
+	carrier := rest(t, base, key, "POST", "/VoipCarriers", map[string]any{"name": "loopback carrier " + number, "account_sid": acct})
+	rest(t, base, key, "POST", "/SipGateways", map[string]any{"voip_carrier_sid": carrier["sid"], "ipv4": "127.0.0.1", "netmask": 32, "inbound": true})
+	app := map[string]any{"name": "app " + number, "account_sid": acct}
+	for k, v := range hooks {
+		app[k] = v
+	}
+	application := rest(t, base, key, "POST", "/Applications", app)
+	rest(t, base, key, "POST", "/PhoneNumbers", map[string]any{"number": number, "voip_carrier_sid": carrier["sid"], "application_sid": application["sid"], "account_sid": acct})
+}
+
 // runSippCall runs one call of a scenario in testdata/sipp against voxrun,
 // on 127.0.0.1, bounded in time; extra are more sipp arguments.
 func runSippCall(t *testing.T, sipp, scenario, sipAddr, service string, extra ...string) {
@@ -181,7 +175,7 @@ func runSippCall(t *testing.T, sipp, scenario, sipAddr, service string, extra ..
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	args := append([]string{"-sf", abs, "-m", "1", "-l", "1",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDP(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDP(t)),
+		"-i", "127.0.0.1", "-p", strconv.Itoa(siptest.FreeUDPPort(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(siptest.FreeUDPPort(t)),
 		"-s", service, "-timeout", "30s", "-timeout_error", "-nostdin",
 		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
 		"-trace_msg", "-message_file", filepath.Join(dir, "messages.log")}, extra...)
@@ -199,7 +193,7 @@ func runSippCall(t *testing.T, sipp, scenario, sipAddr, service string, extra ..
 // password (provisioned over REST, encrypted at rest), routed to the
 // account's device-calling application.
 func TestClientCallIsChallengedAndRoutedToTheDeviceApp(t *testing.T) {
-	sipp := sippBinary(t)
+	sipp := siptest.Tool(t, "sipp", "sip-tester")
 	hooks := &hookLog{got: map[string][]map[string]any{}}
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p map[string]any
@@ -227,14 +221,6 @@ func TestClientCallIsChallengedAndRoutedToTheDeviceApp(t *testing.T) {
 	p.stop(t)
 }
 
-func freeUDP(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
 func lastBytes(b []byte) []byte {
 	if len(b) > 4000 {
 		return b[len(b)-4000:]
@@ -245,7 +231,7 @@ func lastBytes(b []byte) []byte {
 // SIGTERM with a call up: /readyz turns 503 and voxrun waits for the call;
 // a second signal exits at once with status 1.
 func TestDrainWaitsForCallsAndSecondSignalExits(t *testing.T) {
-	sipp := sippBinary(t)
+	sipp := siptest.Tool(t, "sipp", "sip-tester")
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if r.URL.Path == "/call" {
@@ -261,17 +247,14 @@ func TestDrainWaitsForCallsAndSecondSignalExits(t *testing.T) {
 	base := "http://" + p.http + "/v1"
 	cred := credentials(t, dataDir)
 	key, acct := cred["account_api_key"], cred["account_sid"]
-	carrier := rest(t, base, key, "POST", "/VoipCarriers", map[string]any{"name": "c", "account_sid": acct})
-	rest(t, base, key, "POST", "/SipGateways", map[string]any{"voip_carrier_sid": carrier["sid"], "ipv4": "127.0.0.1", "netmask": 32, "inbound": true})
-	application := rest(t, base, key, "POST", "/Applications", map[string]any{"name": "long", "account_sid": acct, "call_hook": map[string]any{"url": app.URL + "/call"}})
-	rest(t, base, key, "POST", "/PhoneNumbers", map[string]any{"number": "15550009999", "voip_carrier_sid": carrier["sid"], "application_sid": application["sid"], "account_sid": acct})
+	provisionNumber(t, base, key, acct, "15550009999", map[string]any{"call_hook": map[string]any{"url": app.URL + "/call"}})
 
 	scenario, err := filepath.Abs(filepath.Join("testdata", "sipp", "call_wait_bye.xml"))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, sipp, "-sf", scenario, "-m", "1", "-l", "1",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDP(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDP(t)),
+		"-i", "127.0.0.1", "-p", strconv.Itoa(siptest.FreeUDPPort(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(siptest.FreeUDPPort(t)),
 		"-s", "15550009999", "-timeout", "25s", "-nostdin", ready["sip_udp"].(string))
 	cmd.Dir = t.TempDir()
 	require.NoError(t, cmd.Start())
@@ -313,7 +296,7 @@ func TestDrainWaitsForCallsAndSecondSignalExits(t *testing.T) {
 // long pause; PUT call_hook redirects it to a relative hook whose document
 // hangs up, and voxrun's BYE reaches sipp.
 func TestLiveControlRedirectsARealCall(t *testing.T) {
-	sipp := sippBinary(t)
+	sipp := siptest.Tool(t, "sipp", "sip-tester")
 	hooks := &hookLog{got: map[string][]map[string]any{}}
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p map[string]any
@@ -336,10 +319,7 @@ func TestLiveControlRedirectsARealCall(t *testing.T) {
 	base := "http://" + p.http + "/v1"
 	cred := credentials(t, dataDir)
 	key, acct := cred["account_api_key"], cred["account_sid"]
-	carrier := rest(t, base, key, "POST", "/VoipCarriers", map[string]any{"name": "c", "account_sid": acct})
-	rest(t, base, key, "POST", "/SipGateways", map[string]any{"voip_carrier_sid": carrier["sid"], "ipv4": "127.0.0.1", "netmask": 32, "inbound": true})
-	application := rest(t, base, key, "POST", "/Applications", map[string]any{"name": "ctl", "account_sid": acct, "call_hook": map[string]any{"url": app.URL + "/call"}})
-	rest(t, base, key, "POST", "/PhoneNumbers", map[string]any{"number": "15550007777", "voip_carrier_sid": carrier["sid"], "application_sid": application["sid"], "account_sid": acct})
+	provisionNumber(t, base, key, acct, "15550007777", map[string]any{"call_hook": map[string]any{"url": app.URL + "/call"}})
 
 	done := make(chan struct{})
 	go func() {

@@ -2,7 +2,6 @@ package leg_test
 
 import (
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,30 +13,8 @@ import (
 
 	"github.com/voxrun/voxrun/media"
 	"github.com/voxrun/voxrun/sip/leg"
+	"github.com/voxrun/voxrun/sip/siptest"
 )
-
-// sippPath finds sipp; without it the test is skipped, except under CI=true
-// where its absence is a failure (scripts/test-deps.sh installs it).
-func sippPath(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("sipp")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("sipp is not installed (Debian package sip-tester; run scripts/test-deps.sh)")
-		}
-		t.Skip("sipp is not installed (Debian package sip-tester)")
-	}
-	return p
-}
-
-// freeUDPPort returns a UDP port free on 127.0.0.1 right now.
-func freeUDPPort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
 
 // runSipp runs one call of scenario against the harness's server, on
 // 127.0.0.1 only, bounded in time, and fails the test with sipp's error log
@@ -51,7 +28,7 @@ func runSipp(t *testing.T, h *harness, scenario string) {
 // (one TCP connection).
 func runSippOver(t *testing.T, h *harness, scenario, transport string, calls ...string) {
 	t.Helper()
-	sipp := sippPath(t)
+	sipp := siptest.Tool(t, "sipp", "sip-tester")
 	abs, err := filepath.Abs(filepath.Join("testdata", "sipp", scenario))
 	require.NoError(t, err)
 	dir := t.TempDir()
@@ -62,8 +39,8 @@ func runSippOver(t *testing.T, h *harness, scenario, transport string, calls ...
 	}
 	args := append([]string{"-sf", abs, "-t", transport}, calls...)
 	cmd := exec.CommandContext(ctx, sipp, append(args,
-		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
+		"-i", "127.0.0.1", "-p", strconv.Itoa(siptest.FreeUDPPort(t)),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(siptest.FreeUDPPort(t)),
 		"-s", "15551234567",
 		"-timeout", "20s", "-timeout_error",
 		"-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "errors.log"),

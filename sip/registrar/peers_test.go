@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,32 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/voxrun/voxrun/sip/admission"
+	"github.com/voxrun/voxrun/sip/siptest"
 	"github.com/voxrun/voxrun/store"
 )
-
-// requireTool returns the path of a real peer's binary. The test is skipped
-// when it is absent, except under CI, where it fails (scripts/test-deps.sh
-// installs it).
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed (scripts/test-deps.sh installs it): %v", name, err)
-		}
-		t.Skipf("%s is not installed; run scripts/test-deps.sh", name)
-	}
-	return path
-}
-
-// freeUDPPort returns a UDP port free on 127.0.0.1 just now.
-func freeUDPPort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
 
 // peer is a real SIP tool run as a child process, killed by PID when the
 // test ends if it is still running.
@@ -68,7 +44,7 @@ func startPeer(t *testing.T, ctx context.Context, path string, args ...string) *
 }
 
 func TestBaresipRegisters(t *testing.T) {
-	bin := requireTool(t, "baresip")
+	bin := siptest.Tool(t, "baresip", "baresip")
 	// Debian's baresip 1.0 (libre 1.1) answers MD5 only, and gives up with
 	// ENOSYS ("Register: Function not implemented") when any challenge of
 	// the 401 names SHA-256, even listed after an MD5 one: it registers
@@ -87,7 +63,7 @@ module_path		/usr/lib/baresip/modules
 module			g711.so
 module_tmp		account.so
 call_max_calls		1
-`, freeUDPPort(t))
+`, siptest.FreeUDPPort(t))
 	// regint 600 asks for 600 s; the outbound proxy is the registrar, so no
 	// DNS is needed for the realm.
 	accounts := fmt.Sprintf("<sip:alice@%s;transport=udp>;auth_pass=%s;outbound=\"sip:%s;transport=udp\";regint=600\n",
@@ -123,12 +99,12 @@ call_max_calls		1
 }
 
 func TestBaresipWrongPassword(t *testing.T) {
-	bin := requireTool(t, "baresip")
+	bin := siptest.Tool(t, "baresip", "baresip")
 	e := newEnv(t, options{algorithms: []string{"MD5"}, lockout: admission.LockoutConfig{MaxFailures: 3}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	dir := t.TempDir()
-	config := fmt.Sprintf("poll_method epoll\nsip_listen 127.0.0.1:%d\nnet_interface 127.0.0.1\nmodule_path /usr/lib/baresip/modules\nmodule_tmp account.so\n", freeUDPPort(t))
+	config := fmt.Sprintf("poll_method epoll\nsip_listen 127.0.0.1:%d\nnet_interface 127.0.0.1\nmodule_path /usr/lib/baresip/modules\nmodule_tmp account.so\n", siptest.FreeUDPPort(t))
 	accounts := fmt.Sprintf("<sip:alice@%s;transport=udp>;auth_pass=not-the-password;outbound=\"sip:%s;transport=udp\";regint=60\n", realm, e.addr())
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "accounts"), []byte(accounts), 0o600))
@@ -147,7 +123,7 @@ func TestBaresipWrongPassword(t *testing.T) {
 var foundRow = regexp.MustCompile(`(?m)^\|\s*\S+\s*\|\s*(reqauth|noauth|weird)\s*\|`)
 
 func TestSvwarFindsNoExtensions(t *testing.T) {
-	bin := requireTool(t, "svwar")
+	bin := siptest.Tool(t, "svwar", "sipvicious")
 	e := newEnv(t, options{})
 	port := e.addr().Port()
 	cases := []struct {
@@ -183,7 +159,7 @@ func TestSvwarFindsNoExtensions(t *testing.T) {
 }
 
 func TestSvcrackFindsNoPassword(t *testing.T) {
-	bin := requireTool(t, "svcrack")
+	bin := siptest.Tool(t, "svcrack", "sipvicious")
 	// svcrack answers MD5 challenges only: a registrar configured for MD5
 	// (older devices) is the one it can attack at all.
 	cases := []struct {
