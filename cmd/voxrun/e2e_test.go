@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,9 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/voxrun/voxrun/sip/siptest"
+	"github.com/voxrun/voxrun/store/storetest"
 )
 
 // rest calls voxrun's REST API with a key and decodes the JSON answer.
@@ -81,6 +84,23 @@ func (h *hookLog) get(path string) []map[string]any {
 // with a hangup and voxrun's BYE reaches sipp. The hooks, the CDR and the
 // call's live record are checked.
 func TestCallEndToEndWithSippAndAWebhookApp(t *testing.T) {
+	t.Run("embedded defaults", func(t *testing.T) { callEndToEnd(t, nil) })
+	t.Run("mysql and redis", func(t *testing.T) {
+		dsn := storetest.MySQLDatabase(t)
+		opts, err := redis.ParseURL(storetest.Server(t, storetest.RedisEnv))
+		require.NoError(t, err)
+		opts.DB = 11 // this test's own logical database, emptied first
+		rdb := redis.NewClient(opts)
+		defer rdb.Close()
+		require.NoError(t, rdb.FlushDB(context.Background()).Err())
+		url := fmt.Sprintf("redis://%s/%d", opts.Addr, opts.DB)
+		callEndToEnd(t, rdb, "--mysql-dsn", dsn, "--redis-url", url, "--hook-allow", "127.0.0.0/8")
+	})
+}
+
+// callEndToEnd runs the call on a voxrun started with args; with rdb, the
+// call's hash is also read from Redis in jambonz's layout.
+func callEndToEnd(t *testing.T, rdb *redis.Client, args ...string) {
 	sipp := siptest.Tool(t, "sipp", "sip-tester")
 	hooks := &hookLog{got: map[string][]map[string]any{}}
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +120,7 @@ func TestCallEndToEndWithSippAndAWebhookApp(t *testing.T) {
 	defer app.Close()
 
 	dataDir := filepath.Join(t.TempDir(), "data")
-	p := startServe(t, dataDir)
+	p := startServe(t, dataDir, args...)
 	ready := p.waitLog(t, "voxrun ready")
 	sipAddr := ready["sip_udp"].(string)
 	base := "http://" + p.http + "/v1"
@@ -148,6 +168,22 @@ func TestCallEndToEndWithSippAndAWebhookApp(t *testing.T) {
 		}
 		return false
 	}, 10*time.Second, 100*time.Millisecond, "the CDR is listed in RecentCalls")
+
+	if rdb != nil {
+		ctx := context.Background()
+		key := "call:" + acct + ":" + callSID
+		h, err := rdb.HGetAll(ctx, key).Result()
+		require.NoError(t, err)
+		require.Equal(t, "completed", h["call_status"])
+		require.Equal(t, "inbound", h["direction"])
+		require.NotEmpty(t, h["node"])
+		ttl, err := rdb.TTL(ctx, key).Result()
+		require.NoError(t, err)
+		require.LessOrEqual(t, ttl, time.Hour, "an ended call's hash expires within the hour")
+		score, err := rdb.ZScore(ctx, "active-call-sids", key).Result()
+		require.NoError(t, err)
+		require.Positive(t, score)
+	}
 	p.stop(t)
 }
 

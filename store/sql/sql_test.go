@@ -2,14 +2,12 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
@@ -34,22 +32,7 @@ func sqliteConfig(t *testing.T) sqlstore.Config {
 // dropped when the test ends.
 func mysqlConfig(t *testing.T) sqlstore.Config {
 	t.Helper()
-	base := storetest.Server(t, storetest.MySQLEnv)
-	mc, err := mysql.ParseDSN(base)
-	require.NoError(t, err)
-	name := "voxrun_test_" + strings.ReplaceAll(uuid.NewString()[:13], "-", "")
-	mc.DBName = ""
-	admin, err := sql.Open("mysql", mc.FormatDSN())
-	require.NoError(t, err)
-	_, err = admin.ExecContext(t.Context(), "CREATE DATABASE `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, err := admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS `"+name+"`")
-		require.NoError(t, err)
-		require.NoError(t, admin.Close())
-	})
-	mc.DBName = name
-	return sqlstore.Config{Driver: sqlstore.DriverMySQL, DSN: mc.FormatDSN(), Sealer: sealer(t)}
+	return sqlstore.Config{Driver: sqlstore.DriverMySQL, DSN: storetest.MySQLDatabase(t), Sealer: sealer(t)}
 }
 
 var drivers = []struct {
