@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench.sh: the benchmarks behind docs/benchmarks.md. Each is bounded in count
-# and time and stops by itself; all traffic stays on 127.0.0.1.
+# bench.sh: the benchmarks behind docs/benchmarks.md, in one run. Each is
+# bounded in count and time and stops by itself; all traffic stays on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . ./.cache/test-env.sh
@@ -8,9 +8,18 @@ cd "$(dirname "$0")/.."
 echo "== cold start: voxrun serve to /readyz 200, embedded defaults (median of 10)"
 go run ./bench/coldstart -bin bin/voxrun -n 10
 
-for pkg in bench/*/; do
-  pkg=${pkg%/}
-  [ "$pkg" = bench/coldstart ] && continue
-  echo "== $pkg"
-  go test -run '^$' -bench . -benchmem -benchtime "${BENCHTIME:-3s}" -timeout 20m "./$pkg"
-done
+echo "== live state: memory vs Redis call-hash writes"
+go test -run '^$' -bench . -benchtime 3s ./bench/livestate/
+
+echo "== CDRs: 10,000 batched inserts, SQLite vs MySQL"
+go test -run '^$' -bench BenchmarkCDRInsert10k -benchtime 10x ./bench/cdr/
+
+echo "== per-hook overhead: through the runtime vs the webhook called directly"
+go test -run '^$' -bench . -benchtime 3000x ./bench/hooks/
+
+echo "== checkpoint per verb"
+go test -run '^$' -bench Checkpoint -benchtime 20000x ./runtime/
+
+echo "== full calls through SIP: 500 and 1,000 calls/s for 20 s"
+go run ./bench/calls -bin bin/voxrun -rate 500 -seconds 20 -pause 1s
+go run ./bench/calls -bin bin/voxrun -rate 1000 -seconds 20 -pause 1s

@@ -33,8 +33,9 @@ func main() {
 	rate := flag.Int("rate", 500, "calls per second offered")
 	seconds := flag.Int("seconds", 20, "how long calls are offered")
 	pause := flag.Duration("pause", time.Second, "how long the application keeps each call up")
+	heap := flag.String("heap", "", "write voxrun's heap profile, taken half-way through, to this file")
 	flag.Parse()
-	if err := run(*bin, *rate, *seconds, *pause); err != nil {
+	if err := run(*bin, *rate, *seconds, *pause, *heap); err != nil {
 		fmt.Fprintln(os.Stderr, "calls:", err)
 		os.Exit(1)
 	}
@@ -57,7 +58,7 @@ func freePort(network string) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func run(bin string, rate, seconds int, pause time.Duration) error {
+func run(bin string, rate, seconds int, pause time.Duration, heapFile string) error {
 	work, err := os.MkdirTemp("", "voxrun-calls-")
 	if err != nil {
 		return err
@@ -85,8 +86,9 @@ func run(bin string, rate, seconds int, pause time.Duration) error {
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort("tcp"))
 	sipAddr := fmt.Sprintf("127.0.0.1:%d", freePort("udp"))
 	dataDir := filepath.Join(work, "data")
+	debugAddr := fmt.Sprintf("127.0.0.1:%d", freePort("tcp"))
 	vx := exec.Command(bin, "serve", "--data-dir", dataDir, "--http-addr", httpAddr, "--sip-addr", sipAddr,
-		"--log-level", "error", "--drain-timeout", "5s")
+		"--log-level", "error", "--drain-timeout", "5s", "--debug-addr", debugAddr)
 	vx.Env = append(os.Environ(), "VOXRUN_CONFIG=")
 	vx.Stderr = os.Stderr
 	if err := vx.Start(); err != nil {
@@ -120,6 +122,14 @@ func run(bin string, rate, seconds int, pause time.Duration) error {
 		"-timeout", strconv.Itoa(seconds+int(pause.Seconds())+40)+"s", "-nostdin", "-trace_rtt", "-rtt_freq", "1",
 		"-trace_stat", "-fd", "1", "-trace_err", "-buff_size", "8388608", sipAddr)
 	sipp.Dir = sippDir
+	if heapFile != "" {
+		go func() {
+			time.Sleep(time.Duration(seconds) * time.Second / 2)
+			if err := fetch("http://"+debugAddr+"/debug/pprof/heap", heapFile); err != nil {
+				fmt.Fprintln(os.Stderr, "heap profile:", err)
+			}
+		}()
+	}
 	out, serr := sipp.CombinedOutput()
 	elapsed := time.Since(t0)
 	cpu := cpuTime(vx.Process.Pid) - cpu0
@@ -308,4 +318,19 @@ func firstGlob(dir, pattern string) string {
 		return ""
 	}
 	return m[0]
+}
+
+func fetch(url, file string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
 }

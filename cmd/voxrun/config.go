@@ -39,6 +39,7 @@ type Config struct {
 	AutoMigrate   bool          `key:"auto_migrate" help:"apply database migrations when serve starts"`
 	HookAllow     string        `key:"hook_allow" help:"comma-separated CIDRs and host names that webhooks, audio URLs and JS fetch may reach although private or loopback; empty: loopback on embedded defaults, nothing otherwise"`
 	HookTimeout   time.Duration `key:"hook_timeout" help:"how long one webhook attempt may take, from connecting to the last byte"`
+	DebugAddr     string        `key:"debug_addr" help:"address of Go's pprof profiles (/debug/pprof/); empty: off. Never expose it publicly"`
 	SIPDigest     string        `key:"sip_digest" help:"digest algorithms offered in SIP challenges, in order: MD5, SHA-256 (many devices fail when SHA-256 is offered at all, so the default is MD5 alone)"`
 	SIPTrusted    string        `key:"sip_trusted" help:"comma-separated CIDRs exempt from the per-source SIP rate limit (carriers, a SIP dispatcher); loopback is always exempt"`
 }

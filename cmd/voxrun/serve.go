@@ -92,6 +92,7 @@ type node struct {
 	records  *spool.Writer
 	calls    *runtime.Manager
 	chores   *housekeeper
+	debug    *debugServer
 	sip      *signaling
 	http     *api.Server
 	httpAddr net.Addr
@@ -175,6 +176,9 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	})
 	n := &node{stores: st, records: records, calls: calls, sip: sipSrv, http: srv, httpAddr: ln.Addr(), httpErr: make(chan error, 1)}
 	n.chores = startHousekeeping(st.live, log, purgeEvery)
+	if n.debug, err = startDebug(cfg.DebugAddr, log); err != nil {
+		log.Warn("debug server not started", "debug_addr", cfg.DebugAddr, "err", err)
+	}
 	go func() { n.httpErr <- srv.Serve(ln) }()
 	return n, nil
 }
@@ -203,6 +207,7 @@ func (n *node) close(ctx context.Context, log *slog.Logger) {
 		log.Warn("http shutdown", "err", err)
 	}
 	n.chores.Close()
+	n.debug.Close()
 	// Queued CDRs and alerts go to the database (or the spool) before it closes.
 	if err := n.records.Close(); err != nil {
 		log.Warn("closing the record writer", "err", err)
