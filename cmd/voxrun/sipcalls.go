@@ -18,7 +18,6 @@ import (
 	"github.com/voxrun/voxrun/sip/leg"
 	"github.com/voxrun/voxrun/sip/registrar"
 	"github.com/voxrun/voxrun/sip/route"
-	"github.com/voxrun/voxrun/store"
 )
 
 // inbound turns routed INVITEs into runtime calls: route → accept the leg →
@@ -29,7 +28,6 @@ type inbound struct {
 	registrar *registrar.Registrar
 	agent     *leg.Agent
 	calls     *runtime.Manager
-	prov      store.Provisioning
 	hooks     apps.App
 	log       *slog.Logger
 }

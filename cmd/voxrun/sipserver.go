@@ -68,7 +68,7 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 		sg.close(log)
 		return nil, fmt.Errorf("sip registrar: %w", err)
 	}
-	in := &inbound{router: router, registrar: reg, agent: sg.agent, calls: calls, prov: prov, hooks: hooks, log: log}
+	in := &inbound{router: router, registrar: reg, agent: sg.agent, calls: calls, hooks: hooks, log: log}
 	sg.srv.Handle("REGISTER", reg.HandleRegister)
 	sg.srv.Handle("INVITE", sg.agent.InviteHandler(in.handle))
 	for _, m := range leg.DialogMethods {
