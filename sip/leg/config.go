@@ -37,6 +37,11 @@ type Config struct {
 	// (see the package's report: package sip does not expose its user agent
 	// yet).
 	Requester Requester
+	// LocalAddr returns the address the SIP server listens on for a
+	// transport ("UDP", "TCP"): sip.Server's UDPAddr and TCPAddr. Outbound
+	// calls (Agent.Dial) need it: over UDP they leave from that socket, and
+	// it is their Via and Contact. Inbound legs do not use it.
+	LocalAddr func(transport string) netip.AddrPort
 	// Host is the host written in Contact and Via; empty means the local
 	// address the INVITE arrived on (or its Request-URI host when the server
 	// listens on an unspecified address).

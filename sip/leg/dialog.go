@@ -293,6 +293,7 @@ func (l *Leg) newRequestLocked(method sipgosip.RequestMethod) *sipgosip.Request 
 	req.AppendHeader(sipgosip.NewHeader("User-Agent", l.agent.cfg.UserAgent))
 	req.SetTransport(l.transport)
 	req.SetDestination(l.peer)
+	req.Laddr = l.laddr
 	req.SetBody(nil)
 	return req
 }

@@ -21,6 +21,9 @@ var (
 	ErrHeader = errors.New("sip/leg: header not allowed")
 	// ErrStatus means a status code is out of range for what was asked.
 	ErrStatus = errors.New("sip/leg: status out of range")
+	// ErrNoAnswer is wrapped by the *StatusError of a dial cancelled
+	// because its DialRequest.Timeout passed before an answer.
+	ErrNoAnswer = errors.New("sip/leg: no answer before the dial timeout")
 	// ErrClosed is returned by Accept on a closed Agent.
 	ErrClosed = errors.New("sip/leg: agent closed")
 )

@@ -26,7 +26,7 @@ type Direction uint8
 const (
 	// Inbound is a call voxrun received (voxrun is the UAS).
 	Inbound Direction = iota + 1
-	// Outbound is a call voxrun placed (voxrun is the UAC; not built yet).
+	// Outbound is a call voxrun placed (voxrun is the UAC, Agent.Dial).
 	Outbound
 )
 
@@ -66,7 +66,9 @@ type Leg struct {
 
 	invite    *sipgosip.Request
 	inviteTx  sipgosip.ServerTransaction
-	conn      sipgosip.Connection // the INVITE's connection, nil if unknown
+	conn      sipgosip.Connection        // the INVITE's connection, nil if unknown
+	laddr     sipgosip.Addr              // outbound over UDP: the server socket requests leave from
+	clientTx  sipgosip.ClientTransaction // outbound: the INVITE's, answering 2xx retransmissions
 	transport string
 	peer      string // where the INVITE came from (host:port)
 	contact   sipgosip.ContactHeader
@@ -454,6 +456,12 @@ func (l *Leg) end(cause Cause, farEnd bool) {
 		l.agent.unregister(l)
 		if err := l.rtp.Close(); err != nil {
 			l.log.Debug("sip/leg: close rtp", "error", err)
+		}
+		// An outbound leg's sessions do not own the port (early media may
+		// have started a first one); inbound ones closed it already.
+		_ = l.lease.Close()
+		if l.clientTx != nil {
+			l.clientTx.Terminate()
 		}
 		if farEnd {
 			close(l.ended)
