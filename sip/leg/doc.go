@@ -17,8 +17,22 @@
 // digits, with origin media.DigitSIPInfo) and OPTIONS. A CANCEL is answered
 // by sipgo's INVITE transaction (200, then 487) and ends the leg.
 //
-// The leg type is meant to serve outbound (UAC) calls too; only the inbound
-// side is built so far. It is not routing (sip/route), not the SIP server or
+// Agent.Dial places an outbound (UAC) call on the same leg type: an INVITE
+// with voxrun's SDP offer in a client transaction of the Requester (sent
+// from the server's socket, Config.LocalAddr), provisional responses
+// reported (a 1xx with SDP starts early media, received only), one digest
+// challenge (401/407) answered, the ACK of the 2xx (RFC 3261 §13.2.2.4,
+// again for every retransmission), CANCEL on timeout or when ctx ends
+// (RFC 3261 §9.1; a 2xx that crosses it gets ACK then BYE), and a
+// *StatusError carrying the final status otherwise. The leg it returns is
+// answered; its dialog is the UAC's view (local tag the From tag, remote
+// target the 2xx's Contact, route set the Record-Route reversed) and the
+// far end's BYE reaches it through ServeDialog like an inbound leg's.
+// Not built yet for outbound legs: forked 2xx from several UAS (only the
+// first is kept), reliable provisionals (RFC 3262), a leg handed out
+// before the answer (to bridge early media), DNS SRV/NAPTR for targets.
+//
+// It is not routing (sip/route), not the SIP server or
 // its intake checks (package sip), and it knows nothing of verbs, apps or the
 // runtime: Dialog returns this package's Dialog, which has the same fields as
 // runtime.Dialog so that cmd converts one to the other.

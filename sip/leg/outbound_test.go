@@ -111,10 +111,10 @@ func TestDialTwoVoxrunServers(t *testing.T) {
 			ctx := ctxTimeout(t, 10*time.Second)
 			var provisional []int
 			out, err := c.agent.Dial(ctx, leg.DialRequest{
-				Target:        h.target("+15551230000", transport),
-				From:          leg.Party{User: "+15550001111", DisplayName: "Alice"},
-				Headers:       map[string]string{"X-Test": "dial"},
-				Timeout:       5 * time.Second,
+				Target:  h.target("+15551230000", transport),
+				From:    leg.Party{User: "+15550001111", DisplayName: "Alice"},
+				Headers: map[string]string{"X-Test": "dial"},
+				Timeout: 5 * time.Second,
 				OnProvisional: func(status int) {
 					if status == 180 && len(provisional) == 0 {
 						close(saw)

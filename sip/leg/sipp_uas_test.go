@@ -1,0 +1,192 @@
+package leg_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/voxrun/voxrun/sip/leg"
+	"github.com/voxrun/voxrun/sip/siptest"
+)
+
+// sippUAS is sipp running one call of a UAS scenario on 127.0.0.1.
+type sippUAS struct {
+	target string // the SIP URI voxrun dials
+	done   chan struct{}
+	err    error
+	out    []byte
+	dir    string
+	cancel context.CancelFunc
+}
+
+// startSippUAS starts sipp with scenario (testdata/sipp) as the called
+// party for one call, bounded in time, and returns once it listens. The
+// test's cleanup waits for sipp.
+func startSippUAS(t *testing.T, scenario string, extra ...string) *sippUAS {
+	t.Helper()
+	sipp := siptest.Tool(t, "sipp", "sip-tester")
+	abs, err := filepath.Abs(filepath.Join("testdata", "sipp", scenario))
+	require.NoError(t, err)
+	port := siptest.FreeUDPPort(t)
+	s := &sippUAS{target: fmt.Sprintf("sip:callee@127.0.0.1:%d", port), done: make(chan struct{}), dir: t.TempDir()}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	s.cancel = cancel
+	args := append([]string{"-sf", abs, "-t", "u1", "-m", "1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(port),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(siptest.FreeUDPPort(t)),
+		"-timeout", "20s", "-timeout_error",
+		"-nostdin", "-trace_err", "-error_file", filepath.Join(s.dir, "errors.log"),
+		"-trace_msg", "-message_file", filepath.Join(s.dir, "messages.log"),
+	}, extra...)
+	cmd := exec.CommandContext(ctx, sipp, args...)
+	cmd.Dir = s.dir
+	go func() {
+		defer close(s.done)
+		s.out, s.err = cmd.CombinedOutput()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-s.done
+	})
+	// sipp listens once its port cannot be bound any more.
+	require.Eventually(t, func() bool {
+		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return true
+		}
+		_ = c.Close()
+		return false
+	}, 5*time.Second, 10*time.Millisecond, "sipp listens")
+	return s
+}
+
+// wait waits for sipp to end its call and fails the test with its logs
+// when the call failed.
+func (s *sippUAS) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case <-s.done:
+	case <-time.After(25 * time.Second):
+		s.cancel()
+		<-s.done
+	}
+	if s.err != nil {
+		errs, _ := os.ReadFile(filepath.Join(s.dir, "errors.log"))
+		msgs, _ := os.ReadFile(filepath.Join(s.dir, "messages.log"))
+		t.Fatalf("sipp failed: %v\n--- output\n%s\n--- errors\n%s\n--- messages\n%s", s.err, tail(s.out), errs, msgs)
+	}
+}
+
+// TestSippUASAnswer: voxrun dials sipp, which rings and answers; RTP
+// that voxrun sends comes back from sipp's echo; voxrun hangs up.
+func TestSippUASAnswer(t *testing.T) {
+	s := startSippUAS(t, "uas_answer.xml", "-rtp_echo")
+	c := newCaller(t)
+	ctx := ctxTimeout(t, 15*time.Second)
+	var provisional []int
+	out, err := c.agent.Dial(ctx, leg.DialRequest{
+		Target: s.target, From: leg.Party{User: "+15550001111"},
+		Headers:       map[string]string{"X-Test": "dial-test"},
+		Timeout:       10 * time.Second,
+		OnProvisional: func(status int) { provisional = append(provisional, status) },
+	})
+	require.NoError(t, err)
+	defer out.Close()
+	require.Contains(t, provisional, 180)
+	d := out.Dialog()
+	require.Contains(t, d.RemoteTag, "SIPpTag01")
+	require.Contains(t, d.RemoteTarget, "callee@127.0.0.1")
+	require.Contains(t, d.RemoteSDP, "o=sipp")
+	require.EqualValues(t, 1, d.LocalCSeq)
+
+	out.Endpoint().SetSource(level(5000))
+	echoed, remove := heard(out.Endpoint(), 5000)
+	defer remove()
+	require.Eventually(t, func() bool { return echoed.Load() > 5 }, 3*time.Second, 10*time.Millisecond, "sipp echoes voxrun's RTP")
+
+	require.NoError(t, out.Hangup(ctx, map[string]string{"X-Reason": "sipp test"}))
+	s.wait(t)
+	require.Equal(t, leg.CauseHangup, out.Cause())
+}
+
+func TestSippUASBusy(t *testing.T) {
+	s := startSippUAS(t, "uas_busy.xml")
+	c := newCaller(t)
+	ctx := ctxTimeout(t, 15*time.Second)
+	_, err := c.agent.Dial(ctx, leg.DialRequest{Target: s.target, From: leg.Party{User: "200"}})
+	require.Equal(t, 486, leg.StatusOf(err), "%v", err)
+	s.wait(t)
+}
+
+func TestSippUASChallenge(t *testing.T) {
+	s := startSippUAS(t, "uas_challenge.xml")
+	c := newCaller(t)
+	ctx := ctxTimeout(t, 15*time.Second)
+	out, err := c.agent.Dial(ctx, leg.DialRequest{Target: s.target, From: leg.Party{User: "alice"},
+		Auth: &leg.Credentials{Username: "alice", Password: "secret"}})
+	require.NoError(t, err)
+	defer out.Close()
+	require.EqualValues(t, 2, out.Dialog().LocalCSeq, "the authenticated INVITE is a new transaction")
+	require.Contains(t, out.Request().GetHeader("Authorization").Value(), `username="alice"`)
+	require.NoError(t, out.Hangup(ctx, nil))
+	s.wait(t)
+}
+
+// TestSippUASChallengeWrongPassword: sipp's verifyauth refuses the
+// credentials with 403, which Dial returns.
+func TestSippUASChallengeWrongPassword(t *testing.T) {
+	s := startSippUAS(t, "uas_challenge.xml")
+	c := newCaller(t)
+	ctx := ctxTimeout(t, 15*time.Second)
+	_, err := c.agent.Dial(ctx, leg.DialRequest{Target: s.target, From: leg.Party{User: "alice"},
+		Auth: &leg.Credentials{Username: "alice", Password: "wrong"}})
+	require.Equal(t, 403, leg.StatusOf(err), "%v", err)
+	s.wait(t)
+}
+
+// TestSippUASChallengeWithoutCredentials: without Auth the 401 is the
+// dial's result (sipp, left waiting for a second INVITE, is stopped).
+func TestSippUASChallengeWithoutCredentials(t *testing.T) {
+	s := startSippUAS(t, "uas_challenge.xml")
+	c := newCaller(t)
+	ctx := ctxTimeout(t, 15*time.Second)
+	_, err := c.agent.Dial(ctx, leg.DialRequest{Target: s.target, From: leg.Party{User: "alice"}})
+	require.Equal(t, 401, leg.StatusOf(err), "%v", err)
+}
+
+// TestSippUASNoAnswer: sipp rings forever; the dial timeout sends CANCEL,
+// sipp answers it 200 and the INVITE 487.
+func TestSippUASNoAnswer(t *testing.T) {
+	s := startSippUAS(t, "uas_no_answer.xml")
+	c := newCaller(t)
+	ctx := ctxTimeout(t, 15*time.Second)
+	var rang bool
+	_, err := c.agent.Dial(ctx, leg.DialRequest{Target: s.target, From: leg.Party{User: "200"},
+		Timeout: 500 * time.Millisecond, OnProvisional: func(status int) { rang = rang || status == 180 }})
+	require.Equal(t, 487, leg.StatusOf(err), "%v", err)
+	require.ErrorIs(t, err, leg.ErrNoAnswer)
+	require.True(t, rang)
+	s.wait(t)
+}
+
+// TestSippUASHangsUp: sipp answers, then sends BYE: the Agent's
+// ServeDialog routes it to the outbound leg, which ends with CauseBye.
+func TestSippUASHangsUp(t *testing.T) {
+	s := startSippUAS(t, "uas_hangs_up.xml")
+	c := newCaller(t)
+	ctx := ctxTimeout(t, 15*time.Second)
+	out, err := c.agent.Dial(ctx, leg.DialRequest{Target: s.target, From: leg.Party{User: "200"}})
+	require.NoError(t, err)
+	defer out.Close()
+	require.True(t, closed(out.Ended(), 10*time.Second), "sipp's BYE ended the leg")
+	require.Equal(t, leg.CauseBye, out.Cause())
+	s.wait(t)
+}
