@@ -1,0 +1,510 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/voxrun/voxrun/media/g711"
+	"github.com/voxrun/voxrun/sip/siptest"
+)
+
+// Media with real peers: sipp's RTP reaches voxrun's detectors, and what
+// voxrun plays reaches the caller's socket sample for sample.
+
+const toneRate = 8000
+
+// mediaApp is the test's webhook server: /call answers with the document
+// call returns (given the server's own base URL), every other verb hook with
+// hangup, and /tone.wav serves wav. Hooks are logged.
+func mediaApp(t *testing.T, call func(base string) string, wav []byte) (*httptest.Server, *hookLog) {
+	t.Helper()
+	hooks := &hookLog{got: map[string][]map[string]any{}}
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/tone.wav" {
+			w.Header().Set("Content-Type", "audio/wav")
+			_, _ = w.Write(wav)
+			return
+		}
+		var p map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&p)
+		hooks.add(r.URL.Path, p)
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/call":
+			_, _ = io.WriteString(w, call("http://"+r.Host))
+		case "/status":
+			w.WriteHeader(204)
+		default:
+			_, _ = io.WriteString(w, `[{"verb":"hangup"}]`)
+		}
+	}))
+	t.Cleanup(app.Close)
+	return app, hooks
+}
+
+// mediaServe starts voxrun on embedded defaults with number routed to app
+// and returns voxrun and its SIP address.
+func mediaServe(t *testing.T, number string, app *httptest.Server) (*proc, string) {
+	t.Helper()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	p := startServe(t, dataDir)
+	ready := p.waitLog(t, "voxrun ready")
+	base := "http://" + p.http + "/v1"
+	cred := credentials(t, dataDir)
+	provisionNumber(t, base, cred["account_api_key"], cred["account_sid"], number, map[string]any{
+		"call_hook":        map[string]any{"url": app.URL + "/call"},
+		"call_status_hook": map[string]any{"url": app.URL + "/status"},
+	})
+	return p, ready["sip_udp"].(string)
+}
+
+// waitCompleted waits for the final call status hook.
+func waitCompleted(t *testing.T, hooks *hookLog) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		st := hooks.get("/status")
+		return len(st) > 0 && st[len(st)-1]["call_status"] == "completed"
+	}, 10*time.Second, 20*time.Millisecond)
+}
+
+// sipp sends the RFC 2833 digits 1 3 5 7 9 from the pcaps Debian ships while
+// a gather listens for five digits: the action hook gets exactly 13579, each
+// digit once (the pcaps repeat each end packet three times, as RFC 4733
+// §2.5.1.4 asks, so a receiver that does not deduplicate reports doubles).
+func TestGatherHearsEachRFC2833DigitOnceFromSipp(t *testing.T) {
+	sipp := siptest.Tool(t, "sipp", "sip-tester")
+	app, hooks := mediaApp(t, func(string) string {
+		return `[{"verb":"gather","input":["digits"],"numDigits":5,"timeout":15,"actionHook":"/digits"}]`
+	}, nil)
+	p, sipAddr := mediaServe(t, "15550003001", app)
+
+	start := time.Now()
+	runSippCall(t, sipp, "call_dtmf_sequence.xml", sipAddr, "15550003001")
+	waitCompleted(t, hooks)
+	t.Logf("call took %v", time.Since(start).Round(time.Millisecond))
+
+	got := hooks.get("/digits")
+	require.Len(t, got, 1, "one action hook")
+	require.Equal(t, "13579", got[0]["digits"], "each digit sipp sent, in order, once")
+	require.Equal(t, "dtmfDetected", got[0]["reason"])
+	p.stop(t)
+}
+
+// tone is one segment of the test prompt.
+type tone struct {
+	hz float64
+	ms int
+}
+
+// promptTones is the test prompt: three tones, so that the cross-correlation
+// has one sharp peak (a single sine correlates with itself every period).
+var promptTones = []tone{{600, 400}, {1000, 400}, {1400, 400}}
+
+const toneAmplitude = 12000
+
+// synth renders tones at 8 kHz, each starting at phase 0.
+func synth(tones []tone) []int16 {
+	var out []int16
+	for _, tn := range tones {
+		n := tn.ms * toneRate / 1000
+		for i := range n {
+			out = append(out, int16(math.Round(toneAmplitude*math.Sin(2*math.Pi*tn.hz*float64(i)/toneRate))))
+		}
+	}
+	return out
+}
+
+// wavBytes is samples as a canonical 44-byte-header WAV: PCM, 8 kHz, 16-bit, mono.
+func wavBytes(samples []int16) []byte {
+	var b bytes.Buffer
+	data := uint32(2 * len(samples))
+	b.WriteString("RIFF")
+	_ = binary.Write(&b, binary.LittleEndian, 36+data)
+	b.WriteString("WAVEfmt ")
+	for _, v := range []any{uint32(16), uint16(1), uint16(1), uint32(toneRate), uint32(2 * toneRate), uint16(2), uint16(16)} {
+		_ = binary.Write(&b, binary.LittleEndian, v)
+	}
+	b.WriteString("data")
+	_ = binary.Write(&b, binary.LittleEndian, data)
+	_ = binary.Write(&b, binary.LittleEndian, samples)
+	return b.Bytes()
+}
+
+// captured is one RTP packet the test's socket received.
+type captured struct {
+	at  time.Time
+	hdr rtp.Header
+	pay []byte
+}
+
+// rtpCapture listens on a UDP port of 127.0.0.1 and keeps every RTP packet.
+type rtpCapture struct {
+	conn *net.UDPConn
+	mu   sync.Mutex
+	pkts []captured
+	last time.Time
+	done chan struct{}
+}
+
+func listenRTP(t *testing.T) *rtpCapture {
+	t.Helper()
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	c := &rtpCapture{conn: conn, done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		buf := make([]byte, 1500)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			var pkt rtp.Packet
+			if pkt.Unmarshal(buf[:n]) != nil {
+				continue
+			}
+			now := time.Now()
+			c.mu.Lock()
+			c.pkts = append(c.pkts, captured{at: now, hdr: pkt.Header, pay: bytes.Clone(pkt.Payload)})
+			c.last = now
+			c.mu.Unlock()
+		}
+	}()
+	t.Cleanup(c.close)
+	return c
+}
+
+func (c *rtpCapture) port() int { return c.conn.LocalAddr().(*net.UDPAddr).Port }
+
+// close stops listening and waits for the reader; idempotent.
+func (c *rtpCapture) close() {
+	_ = c.conn.Close()
+	<-c.done
+}
+
+// quiet waits until no packet has come for d (at most 3 s), then stops
+// listening and returns what came.
+func (c *rtpCapture) quiet(d time.Duration) []captured {
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		last := c.last
+		c.mu.Unlock()
+		if !last.IsZero() && time.Since(last) >= d {
+			break
+		}
+		time.Sleep(d / 4)
+	}
+	c.close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]captured(nil), c.pkts...)
+}
+
+// goertzelPower is the power of x at hz (Goertzel's algorithm).
+func goertzelPower(x []int16, hz float64) float64 {
+	coeff := 2 * math.Cos(2*math.Pi*hz/toneRate)
+	var s1, s2 float64
+	for _, v := range x {
+		s0 := float64(v) + coeff*s1 - s2
+		s2, s1 = s1, s0
+	}
+	return s1*s1 + s2*s2 - coeff*s1*s2
+}
+
+// dominantHz scans 200-3800 Hz in 5 Hz steps for the strongest frequency.
+func dominantHz(x []int16) float64 {
+	best, bestP := 0.0, -1.0
+	for hz := 200.0; hz <= 3800; hz += 5 {
+		if p := goertzelPower(x, hz); p > bestP {
+			best, bestP = hz, p
+		}
+	}
+	return best
+}
+
+func rms(x []int16) float64 {
+	var s float64
+	for _, v := range x {
+		s += float64(v) * float64(v)
+	}
+	return math.Sqrt(s / float64(len(x)))
+}
+
+// normXCorr is the normalised cross-correlation of ref with got at lag.
+func normXCorr(ref, got []int16, lag int) float64 {
+	var num, er, eg float64
+	for i, r := range ref {
+		g := float64(got[lag+i])
+		num += float64(r) * g
+		er += float64(r) * float64(r)
+		eg += g * g
+	}
+	if er == 0 || eg == 0 {
+		return 0
+	}
+	return num / math.Sqrt(er*eg)
+}
+
+// The application plays a WAV that the test's own web server serves (three
+// tones, 8 kHz 16-bit mono, made here); the caller's SDP names a UDP port
+// the test listens on, so the test hears exactly what voxrun sends. The
+// capture is checked as RTP (one SSRC, continuous sequence numbers and
+// timestamps, PCMU, the marker bit on the first packet and on the prompt's
+// first packet) and as audio (each tone's frequency and level, the prompt's
+// duration, and its cross-correlation with what was played).
+func TestPlayedWAVReachesTheCallerIntact(t *testing.T) {
+	sipp := siptest.Tool(t, "sipp", "sip-tester")
+	ref := synth(promptTones)
+	app, hooks := mediaApp(t, func(base string) string {
+		return `[{"verb":"play","url":"` + base + `/tone.wav"},{"verb":"hangup"}]`
+	}, wavBytes(ref))
+	p, sipAddr := mediaServe(t, "15550003002", app)
+
+	capture := listenRTP(t)
+	runSippCall(t, sipp, "call_capture_rtp.xml", sipAddr, "15550003002", "-key", "rtp_port", strconv.Itoa(capture.port()))
+	pkts := capture.quiet(300 * time.Millisecond)
+	waitCompleted(t, hooks)
+	p.stop(t)
+
+	// RTP: PCMU only, one SSRC, no gap in sequence numbers or timestamps.
+	require.NotEmpty(t, pkts, "voxrun sent RTP to the address in the offer")
+	first := pkts[0].hdr
+	require.True(t, first.Marker, "the first packet starts a talkspurt")
+	samples := 0
+	for i, pk := range pkts {
+		require.Equal(t, uint8(0), pk.hdr.PayloadType, "packet %d is PCMU", i)
+		require.Equal(t, first.SSRC, pk.hdr.SSRC, "packet %d: one SSRC", i)
+		require.Equal(t, first.SequenceNumber+uint16(i), pk.hdr.SequenceNumber, "packet %d: sequence numbers follow on, in order", i)
+		require.Equal(t, first.Timestamp+uint32(samples), pk.hdr.Timestamp, "packet %d: timestamps follow on", i)
+		require.Len(t, pk.pay, 160, "packet %d: ptime 20", i)
+		samples += len(pk.pay)
+	}
+	got := make([]int16, samples)
+	for i, pk := range pkts {
+		g711.DecodeUlaw(got[i*160:], pk.pay)
+	}
+	t.Logf("captured %d packets (%d ms of audio)", len(pkts), samples/8)
+
+	// The prompt: from the first to the last sample louder than silence.
+	const loud = 2000
+	onset, end := -1, -1
+	for i, v := range got {
+		if v > loud || v < -loud {
+			if onset < 0 {
+				onset = i
+			}
+			end = i
+		}
+	}
+	require.GreaterOrEqual(t, onset, 0, "the prompt is in the capture")
+	dur := time.Duration(end-onset+1) * time.Second / toneRate
+	want := time.Duration(len(ref)) * time.Second / toneRate
+	t.Logf("prompt heard from sample %d of the capture for %v (want %v)", onset, dur, want)
+	require.InDelta(t, want.Seconds(), dur.Seconds(), 0.1, "the prompt's duration")
+	// Each tone: its frequency and level, away from the edges.
+	off := onset
+	for _, tn := range promptTones {
+		n := tn.ms * toneRate / 1000
+		seg := got[off+n/10 : off+n-n/10]
+		hz, level := dominantHz(seg), rms(seg)
+		t.Logf("%v Hz tone: dominant %v Hz, RMS %.0f (want %.0f)", tn.hz, hz, level, toneAmplitude/math.Sqrt2)
+		require.InDelta(t, tn.hz, hz, 10, "the tone's frequency")
+		require.InEpsilon(t, toneAmplitude/math.Sqrt2, level, 0.1, "the tone's level (±10%%, about 1 dB)")
+		off += n
+	}
+
+	// The whole prompt against what was played: the correlation peak is
+	// where the prompt starts, and close to 1 (G.711 µ-law keeps about 38 dB
+	// of signal to quantisation noise).
+	require.LessOrEqual(t, onset+len(ref), len(got)+1, "the capture holds the whole prompt")
+	bestLag, best := 0, -1.0
+	for lag := max(0, onset-160); lag <= min(onset+160, len(got)-len(ref)); lag++ {
+		if c := normXCorr(ref, got, lag); c > best {
+			bestLag, best = lag, c
+		}
+	}
+	refOnset := 0
+	for refOnset < len(ref) && ref[refOnset] <= loud && ref[refOnset] >= -loud {
+		refOnset++
+	}
+	t.Logf("cross-correlation peak %.5f at lag %d (onset %d)", best, bestLag, onset)
+	require.Greater(t, best, 0.99, "what the caller heard is what was played")
+	require.Equal(t, onset-refOnset, bestLag, "the peak is where the prompt starts")
+
+	// Talkspurts: the marker bit is on the first packet, on the prompt's
+	// first packet (voxrun plays from a packet boundary) and on the packet
+	// after it, when comfort silence takes over; nowhere else.
+	require.Zero(t, bestLag%160, "the prompt starts on a packet boundary")
+	markers := map[int]bool{0: true, bestLag / 160: true}
+	if after := (bestLag + len(ref)) / 160; after < len(pkts) {
+		markers[after] = true
+	}
+	for i, pk := range pkts {
+		require.Equal(t, markers[i], pk.hdr.Marker, "packet %d's marker bit", i)
+	}
+
+	// Pacing: the packets left in real time, 20 ms apart.
+	span := pkts[len(pkts)-1].at.Sub(pkts[0].at)
+	want = time.Duration(len(pkts)-1) * 20 * time.Millisecond
+	var worst time.Duration
+	for i := 1; i < len(pkts); i++ {
+		d := pkts[i].at.Sub(pkts[i-1].at) - 20*time.Millisecond
+		worst = max(worst, d, -d)
+	}
+	t.Logf("%d packets over %v (want %v); worst inter-arrival deviation from 20 ms %v", len(pkts), span.Round(time.Microsecond), want, worst.Round(time.Microsecond))
+	require.InDelta(t, want.Seconds(), span.Seconds(), 0.1, "sent in real time")
+}
+
+// dtmfTones renders key as the ITU-T Q.23 pair of tones, each of amplitude
+// 7000, for ms milliseconds.
+func dtmfTones(key byte, ms int) []int16 {
+	const keypad = "123A456B789C*0#D"
+	rows := [4]float64{697, 770, 852, 941}
+	cols := [4]float64{1209, 1336, 1477, 1633}
+	i := bytes.IndexByte([]byte(keypad), key)
+	if i < 0 {
+		panic("no such DTMF key " + string(key))
+	}
+	lo, hi := rows[i/4], cols[i%4]
+	out := make([]int16, ms*toneRate/1000)
+	for n := range out {
+		x := float64(n) / toneRate
+		out[n] = int16(math.Round(7000*math.Sin(2*math.Pi*lo*x) + 7000*math.Sin(2*math.Pi*hi*x)))
+	}
+	return out
+}
+
+// pcapAudioPayloads reads the RTP payloads of a pcap of Ethernet/IPv4/UDP
+// RTP packets, like the ones sipp ships.
+func pcapAudioPayloads(t *testing.T, path string) (pt uint8, payloads [][]byte) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Greater(t, len(b), 24)
+	require.Equal(t, uint32(0xa1b2c3d4), binary.LittleEndian.Uint32(b), "a little-endian pcap")
+	for off := 24; off+16 <= len(b); {
+		incl := int(binary.LittleEndian.Uint32(b[off+8:]))
+		pkt := b[off+16 : off+16+incl]
+		off += 16 + incl
+		var p rtp.Packet
+		require.NoError(t, p.Unmarshal(pkt[14+20+8:]))
+		pt = p.PayloadType
+		payloads = append(payloads, bytes.Clone(p.Payload))
+	}
+	return pt, payloads
+}
+
+// rtpPcap writes payloads (20 ms each) as one RTP stream of payload type pt
+// in a pcap that sipp's play_pcap_audio replays: Ethernet, IPv4, UDP, RTP,
+// one packet every 20 ms, the marker bit on the first.
+func rtpPcap(pt uint8, payloads [][]byte) []byte {
+	var b bytes.Buffer
+	le := binary.LittleEndian
+	for _, v := range []any{uint32(0xa1b2c3d4), uint16(2), uint16(4), int32(0), uint32(0), uint32(65535), uint32(1)} {
+		_ = binary.Write(&b, le, v)
+	}
+	for i, pay := range payloads {
+		hdr := rtp.Header{Version: 2, Marker: i == 0, PayloadType: pt, SequenceNumber: uint16(1000 + i), Timestamp: uint32(8000 + 160*i), SSRC: 0x766f7872}
+		raw, _ := (&rtp.Packet{Header: hdr, Payload: pay}).Marshal()
+		udpLen := 8 + len(raw)
+		ip := []byte{0x45, 0, byte((20 + udpLen) >> 8), byte(20 + udpLen), 0, 0, 0x40, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1}
+		var sum uint32
+		for j := 0; j < 20; j += 2 {
+			sum += uint32(ip[j])<<8 | uint32(ip[j+1])
+		}
+		for sum > 0xffff {
+			sum = sum&0xffff + sum>>16
+		}
+		binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
+		frame := make([]byte, 0, 14+20+udpLen)
+		frame = append(frame, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x08, 0x00)
+		frame = append(frame, ip...)
+		frame = binary.BigEndian.AppendUint16(frame, 6000)
+		frame = binary.BigEndian.AppendUint16(frame, 6000)
+		frame = binary.BigEndian.AppendUint16(frame, uint16(udpLen))
+		frame = binary.BigEndian.AppendUint16(frame, 0)
+		frame = append(frame, raw...)
+		at := time.Duration(i) * 20 * time.Millisecond
+		for _, v := range []any{uint32(1_700_000_000 + at/time.Second), uint32(at % time.Second / time.Microsecond), uint32(len(frame)), uint32(len(frame))} {
+			_ = binary.Write(&b, le, v)
+		}
+		b.Write(frame)
+	}
+	return b.Bytes()
+}
+
+// sipp plays a G.711 A-law pcap to a caller leg that offered PCMA without
+// telephone-event: two seconds of the audio in the g711a.pcap Debian ships
+// with sipp, then the in-band DTMF keys 2 8 0 (100 ms tones, 100 ms apart),
+// one RTP stream generated here. voxrun decodes what it receives and its
+// in-band detector feeds the gather: the action hook gets exactly 280, so the
+// packets were received, decoded as A-law and heard, and the recorded audio
+// before the keys fired nothing.
+func TestGatherHearsInbandDTMFInAPCMAPcapFromSipp(t *testing.T) {
+	sipp := siptest.Tool(t, "sipp", "sip-tester")
+	pt, speech := pcapAudioPayloads(t, "/usr/share/sip-tester/g711a.pcap")
+	require.Equal(t, uint8(8), pt, "g711a.pcap is PCMA")
+	var pcm []int16
+	for _, pay := range speech {
+		s := make([]int16, len(pay))
+		g711.DecodeAlaw(s, pay)
+		pcm = append(pcm, s...)
+	}
+	pcm = pcm[:min(len(pcm), 2*toneRate)]
+	t.Logf("g711a.pcap: %d packets; using its first %d ms, RMS %.0f", len(speech), len(pcm)/8, rms(pcm))
+	gap := make([]int16, toneRate/10)
+	pcm = append(pcm, gap...)
+	for _, k := range []byte("280") {
+		pcm = append(pcm, dtmfTones(k, 100)...)
+		pcm = append(pcm, gap...)
+	}
+	var payloads [][]byte
+	for i := 0; i+160 <= len(pcm); i += 160 {
+		pay := make([]byte, 160)
+		g711.EncodeAlaw(pay, pcm[i:i+160])
+		payloads = append(payloads, pay)
+	}
+	dir := t.TempDir()
+	pcapPath := filepath.Join(dir, "speech_then_280_pcma.pcap")
+	require.NoError(t, os.WriteFile(pcapPath, rtpPcap(8, payloads), 0o644))
+
+	// The scenario names the pcap it plays; sipp reads that path when it
+	// loads the scenario, so the path is written into a copy.
+	sipDir, err := filepath.Abs(filepath.Join("testdata", "sipp"))
+	require.NoError(t, err)
+	tmpl, err := os.ReadFile(filepath.Join(sipDir, "call_pcma_pcap.xml"))
+	require.NoError(t, err)
+	scenario := filepath.Join(dir, "call_pcma_pcap.xml")
+	require.NoError(t, os.WriteFile(scenario, bytes.ReplaceAll(tmpl, []byte(`play_pcap_audio="[test_pcap]"`), []byte(`play_pcap_audio="`+pcapPath+`"`)), 0o644))
+	rel, err := filepath.Rel(sipDir, scenario)
+	require.NoError(t, err)
+
+	app, hooks := mediaApp(t, func(string) string {
+		return `[{"verb":"gather","input":["digits"],"numDigits":3,"timeout":15,"actionHook":"/digits"}]`
+	}, nil)
+	p, sipAddr := mediaServe(t, "15550003003", app)
+	runSippCall(t, sipp, rel, sipAddr, "15550003003")
+	waitCompleted(t, hooks)
+
+	got := hooks.get("/digits")
+	require.Len(t, got, 1, "one action hook")
+	require.Equal(t, "280", got[0]["digits"], "the in-band keys, each once, and nothing from the audio before them")
+	require.Equal(t, "dtmfDetected", got[0]["reason"])
+	p.stop(t)
+}
