@@ -440,12 +440,14 @@ func (d *dialer) answered(ctx context.Context, res *sipgosip.Response) (*Leg, er
 	}
 	l.clientTx = d.tx
 	ack := l.ack2xx(d.auth)
-	l.sendACK(ack)
-	d.tx.OnRetransmission(func(r *sipgosip.Response) {
-		if r.IsSuccess() {
-			l.sendACK(ack) // RFC 3261 §13.2.2.4: every 2xx retransmission
-		}
-	})
+	sendACK := func() {
+		l.sendACK(ack)
+		d.tx.OnRetransmission(func(r *sipgosip.Response) {
+			if r.IsSuccess() {
+				l.sendACK(ack) // RFC 3261 §13.2.2.4: every 2xx retransmission
+			}
+		})
+	}
 
 	sess, err := sdp.ParseAnswer(res.Body(), d.local)
 	if err == nil && d.early != nil && sameFormat(sess, d.earlySess) {
@@ -461,6 +463,7 @@ func (d *dialer) answered(ctx context.Context, res *sipgosip.Response) (*Leg, er
 		// No usable answer: the call cannot go on (RFC 3261 §13.2.2.4 asks
 		// for the ACK, then a BYE).
 		l.rtp = nil
+		sendACK()
 		status := sdp.StatusOf(err)
 		if status == 0 {
 			status = 500
@@ -474,7 +477,11 @@ func (d *dialer) answered(ctx context.Context, res *sipgosip.Response) (*Leg, er
 	l.ep = &endpoint{Session: l.rtp}
 	l.sess, l.remoteSDP = sess, res.Body()
 	l.state = stateConfirmed
-	if err := d.a.register(l); err != nil {
+	// The leg is in the dialog table before the ACK leaves: the far end
+	// may send BYE as soon as it has the ACK.
+	err = d.a.register(l)
+	sendACK()
+	if err != nil {
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 32*d.a.cfg.T1)
 		defer cancel()
 		_ = l.bye(hctx, nil, CauseClosed, false)

@@ -58,6 +58,11 @@ func startSippUAS(t *testing.T, scenario string, extra ...string) *sippUAS {
 	})
 	// sipp listens once its port cannot be bound any more.
 	require.Eventually(t, func() bool {
+		select {
+		case <-s.done: // sipp refused the scenario: wait reports why
+			return true
+		default:
+		}
 		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
 			return true
@@ -65,6 +70,12 @@ func startSippUAS(t *testing.T, scenario string, extra ...string) *sippUAS {
 		_ = c.Close()
 		return false
 	}, 5*time.Second, 10*time.Millisecond, "sipp listens")
+	select {
+	case <-s.done:
+		s.wait(t)
+		t.Fatalf("sipp ended before the call:\n%s", tail(s.out))
+	default:
+	}
 	return s
 }
 
@@ -189,4 +200,47 @@ func TestSippUASHangsUp(t *testing.T) {
 	require.True(t, closed(out.Ended(), 10*time.Second), "sipp's BYE ended the leg")
 	require.Equal(t, leg.CauseBye, out.Cause())
 	s.wait(t)
+}
+
+// TestSippUASAnswerCrossesCancel: sipp's 200 crosses voxrun's CANCEL;
+// voxrun ACKs it and hangs up with BYE, and the dial still fails with 487.
+func TestSippUASAnswerCrossesCancel(t *testing.T) {
+	s := startSippUAS(t, "uas_cancel_crossed.xml")
+	c := newCaller(t)
+	ctx := ctxTimeout(t, 15*time.Second)
+	_, err := c.agent.Dial(ctx, leg.DialRequest{Target: s.target, From: leg.Party{User: "200"}, Timeout: 300 * time.Millisecond})
+	require.Equal(t, 487, leg.StatusOf(err), "%v", err)
+	require.ErrorIs(t, err, leg.ErrNoAnswer)
+	s.wait(t) // sipp received the ACK and the BYE
+}
+
+// TestSippUASEarlyMedia: a 183 with SDP starts the RTP session; the 2xx's
+// answer keeps it (same codec) or replaces it (another codec), and RTP
+// flows either way.
+func TestSippUASEarlyMedia(t *testing.T) {
+	for _, tc := range []struct {
+		name, pt, codec string
+	}{
+		{name: "same codec", pt: "0", codec: "PCMU"},
+		{name: "codec changed by the 2xx", pt: "8", codec: "PCMA"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startSippUAS(t, "uas_early_media.xml", "-rtp_echo", "-set", "answer_pt", tc.pt)
+			c := newCaller(t)
+			ctx := ctxTimeout(t, 15*time.Second)
+			var provisional []int
+			out, err := c.agent.Dial(ctx, leg.DialRequest{Target: s.target, From: leg.Party{User: "200"},
+				OnProvisional: func(status int) { provisional = append(provisional, status) }})
+			require.NoError(t, err)
+			defer out.Close()
+			require.Equal(t, []int{183}, provisional)
+			require.Equal(t, tc.codec, out.Media().Codec.Name)
+			out.Endpoint().SetSource(level(5000))
+			echoed, remove := heard(out.Endpoint(), 5000)
+			defer remove()
+			require.Eventually(t, func() bool { return echoed.Load() > 5 }, 3*time.Second, 10*time.Millisecond, "sipp echoes voxrun's RTP")
+			require.NoError(t, out.Hangup(ctx, nil))
+			s.wait(t)
+		})
+	}
 }
