@@ -20,6 +20,7 @@ import (
 // sippUAS is sipp running one call of a UAS scenario on 127.0.0.1.
 type sippUAS struct {
 	target string // the SIP URI voxrun dials
+	port   string // sipp's SIP port
 	done   chan struct{}
 	err    error
 	out    []byte
@@ -36,7 +37,7 @@ func startSippUAS(t *testing.T, scenario string, extra ...string) *sippUAS {
 	abs, err := filepath.Abs(filepath.Join("testdata", "sipp", scenario))
 	require.NoError(t, err)
 	port := siptest.FreeUDPPort(t)
-	s := &sippUAS{target: fmt.Sprintf("sip:callee@127.0.0.1:%d", port), done: make(chan struct{}), dir: t.TempDir()}
+	s := &sippUAS{target: fmt.Sprintf("sip:callee@127.0.0.1:%d", port), port: strconv.Itoa(port), done: make(chan struct{}), dir: t.TempDir()}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	s.cancel = cancel
 	args := append([]string{"-sf", abs, "-t", "u1", "-m", "1",
@@ -117,6 +118,8 @@ func TestSippUASAnswer(t *testing.T) {
 	require.Contains(t, d.RemoteTarget, "callee@127.0.0.1")
 	require.Contains(t, d.RemoteSDP, "o=sipp")
 	require.EqualValues(t, 1, d.LocalCSeq)
+	// RFC 3261 §12.1.2: the UAC's route set is the Record-Route reversed.
+	require.Equal(t, []string{"<sip:127.0.0.1:" + s.port + ";lr>", "<sip:p2.example.invalid;lr>"}, d.RouteSet)
 
 	out.Endpoint().SetSource(level(5000))
 	echoed, remove := heard(out.Endpoint(), 5000)
