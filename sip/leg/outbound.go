@@ -441,12 +441,14 @@ func (d *dialer) answered(ctx context.Context, res *sipgosip.Response) (*Leg, er
 	l.clientTx = d.tx
 	ack := l.ack2xx(d.auth)
 	sendACK := func() {
-		l.sendACK(ack)
+		// The hook is in place before the first ACK leaves: a peer may
+		// retransmit its 2xx as soon as it has that ACK.
 		d.tx.OnRetransmission(func(r *sipgosip.Response) {
 			if r.IsSuccess() {
 				l.sendACK(ack) // RFC 3261 §13.2.2.4: every 2xx retransmission
 			}
 		})
+		l.sendACK(ack)
 	}
 
 	sess, err := sdp.ParseAnswer(res.Body(), d.local)

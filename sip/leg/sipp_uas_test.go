@@ -247,3 +247,4 @@ func TestSippUASEarlyMedia(t *testing.T) {
 		})
 	}
 }
+
