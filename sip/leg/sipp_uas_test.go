@@ -247,4 +247,3 @@ func TestSippUASEarlyMedia(t *testing.T) {
 		})
 	}
 }
-
