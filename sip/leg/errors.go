@@ -24,7 +24,7 @@ var (
 	// ErrNoAnswer is wrapped by the *StatusError of a dial cancelled
 	// because its DialRequest.Timeout passed before an answer.
 	ErrNoAnswer = errors.New("sip/leg: no answer before the dial timeout")
-	// ErrClosed is returned by Accept on a closed Agent.
+	// ErrClosed is returned by Accept and Dial on a closed Agent.
 	ErrClosed = errors.New("sip/leg: agent closed")
 )
 

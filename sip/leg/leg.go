@@ -253,7 +253,8 @@ func (l *Leg) contactHeader() sipgosip.ContactHeader {
 // Direction says whether the leg is inbound or outbound.
 func (l *Leg) Direction() Direction { return l.dir }
 
-// Request is the INVITE that created the leg.
+// Request is the INVITE that created the leg: the one received, or for an
+// outbound leg the last one sent (with credentials after a challenge).
 func (l *Leg) Request() *sip.Request { return l.invite }
 
 // Endpoint is the leg's media: its RTP session. SIP INFO digits arrive
@@ -377,8 +378,10 @@ func (l *Leg) Reject(ctx context.Context, status int, reason string, headers map
 }
 
 // Hangup ends the call: BYE with the extra headers for an answered call
-// (after its ACK, RFC 3261 §15), or a final 480 with the headers for a
-// call not answered yet.
+// (after its ACK, RFC 3261 §15), or a final 480 with the headers for an
+// inbound call not answered yet. An outbound leg is answered from the
+// start (Agent.Dial returns it on the 2xx; before that, cancelling Dial's
+// ctx sends the CANCEL).
 func (l *Leg) Hangup(ctx context.Context, headers map[string]string) error {
 	l.mu.Lock()
 	st, wait := l.state, l.pendingACK

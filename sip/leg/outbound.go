@@ -96,6 +96,12 @@ type dialer struct {
 }
 
 func (a *Agent) newDialer(ctx context.Context, req DialRequest) (*dialer, error) {
+	a.mu.Lock()
+	closed := a.closed
+	a.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
 	if a.cfg.Requester == nil || a.cfg.LocalAddr == nil {
 		return nil, fmt.Errorf("%w: Requester and LocalAddr are required to dial", ErrConfig)
 	}

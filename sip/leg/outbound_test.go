@@ -241,6 +241,30 @@ func TestDialNeedsRequesterAndLocalAddr(t *testing.T) {
 	require.Zero(t, alloc.InUse())
 }
 
+func TestDialBadRequests(t *testing.T) {
+	c := newCaller(t)
+	ctx := ctxTimeout(t, 5*time.Second)
+	for _, tc := range []struct {
+		name string
+		req  leg.DialRequest
+	}{
+		{name: "not a uri", req: leg.DialRequest{Target: "not a uri"}},
+		{name: "tel uri", req: leg.DialRequest{Target: "tel:+15551234567"}},
+		{name: "unsupported transport", req: leg.DialRequest{Target: "sip:1@127.0.0.1:5060;transport=sctp"}},
+		{name: "reserved header", req: leg.DialRequest{Target: "sip:1@127.0.0.1:5060", Headers: map[string]string{"Call-ID": "x"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.agent.Dial(ctx, tc.req)
+			require.Error(t, err)
+			require.Zero(t, leg.StatusOf(err), "refused before any INVITE")
+			require.Zero(t, c.alloc.InUse())
+		})
+	}
+	require.NoError(t, c.agent.Close())
+	_, err := c.agent.Dial(ctx, leg.DialRequest{Target: "sip:1@127.0.0.1:5060"})
+	require.ErrorIs(t, err, leg.ErrClosed)
+}
+
 func mustURIPort(t *testing.T, uri string) int {
 	t.Helper()
 	a, err := netip.ParseAddrPort(trimURI(uri))
