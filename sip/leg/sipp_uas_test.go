@@ -3,6 +3,7 @@ package leg_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -33,14 +34,26 @@ type sippUAS struct {
 // test's cleanup waits for sipp.
 func startSippUAS(t *testing.T, scenario string, extra ...string) *sippUAS {
 	t.Helper()
+	return startSippUASOver(t, "u1", scenario, extra...)
+}
+
+// startSippUASOver is startSippUAS over sipp transport mode "u1" (UDP) or
+// "t1" (TCP).
+func startSippUASOver(t *testing.T, transport, scenario string, extra ...string) *sippUAS {
+	t.Helper()
 	sipp := siptest.Tool(t, "sipp", "sip-tester")
 	abs, err := filepath.Abs(filepath.Join("testdata", "sipp", scenario))
 	require.NoError(t, err)
 	port := siptest.FreeUDPPort(t)
 	s := &sippUAS{target: fmt.Sprintf("sip:callee@127.0.0.1:%d", port), port: strconv.Itoa(port), done: make(chan struct{}), dir: t.TempDir()}
+	network := "udp"
+	if transport == "t1" {
+		network = "tcp"
+		s.target += ";transport=tcp"
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	s.cancel = cancel
-	args := append([]string{"-sf", abs, "-t", "u1", "-m", "1",
+	args := append([]string{"-sf", abs, "-t", transport, "-m", "1",
 		"-i", "127.0.0.1", "-p", strconv.Itoa(port),
 		"-mi", "127.0.0.1", "-mp", strconv.Itoa(siptest.FreeUDPPort(t)),
 		"-timeout", "20s", "-timeout_error",
@@ -64,7 +77,14 @@ func startSippUAS(t *testing.T, scenario string, extra ...string) *sippUAS {
 			return true
 		default:
 		}
-		c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		var c io.Closer
+		var err error
+		if network == "tcp" {
+			c, err = net.Listen("tcp", addr)
+		} else {
+			c, err = net.ListenPacket("udp", addr)
+		}
 		if err != nil {
 			return true
 		}
@@ -246,4 +266,31 @@ func TestSippUASEarlyMedia(t *testing.T) {
 			s.wait(t)
 		})
 	}
+}
+
+// TestSippUASOverTCP: the answered call and the far end's BYE over one
+// TCP connection.
+func TestSippUASOverTCP(t *testing.T) {
+	t.Run("voxrun hangs up", func(t *testing.T) {
+		s := startSippUASOver(t, "t1", "uas_answer.xml", "-rtp_echo")
+		c := newCaller(t)
+		ctx := ctxTimeout(t, 15*time.Second)
+		out, err := c.agent.Dial(ctx, leg.DialRequest{Target: s.target, From: leg.Party{User: "200"},
+			Headers: map[string]string{"X-Test": "dial-test"}})
+		require.NoError(t, err)
+		defer out.Close()
+		require.Equal(t, "TCP", out.Dialog().Transport)
+		require.NoError(t, out.Hangup(ctx, map[string]string{"X-Reason": "sipp test"}))
+		s.wait(t)
+	})
+	t.Run("sipp hangs up", func(t *testing.T) {
+		s := startSippUASOver(t, "t1", "uas_hangs_up.xml")
+		c := newCaller(t)
+		ctx := ctxTimeout(t, 15*time.Second)
+		out, err := c.agent.Dial(ctx, leg.DialRequest{Target: s.target, From: leg.Party{User: "200"}})
+		require.NoError(t, err)
+		defer out.Close()
+		require.True(t, closed(out.Ended(), 10*time.Second), "sipp's BYE ended the leg")
+		s.wait(t)
+	})
 }
