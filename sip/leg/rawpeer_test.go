@@ -94,3 +94,47 @@ func TestDial2xxRetransmissionGetsACK(t *testing.T) {
 	require.NoError(t, <-hung)
 	require.Equal(t, leg.CauseHangup, d.l.Cause())
 }
+
+// TestDialProxyChallengeAnsweredOnce: a 407 gets one retry with
+// Proxy-Authorization (a new transaction: CSeq + 1, new branch, same
+// Call-ID and From tag); a second challenge ends the dial with its status.
+func TestDialProxyChallengeAnsweredOnce(t *testing.T) {
+	peer := newRawPeer(t)
+	c := newCaller(t)
+	ctx := ctxTimeout(t, 10*time.Second)
+	port := peer.conn.LocalAddr().(*net.UDPAddr).Port
+	res := make(chan error, 1)
+	go func() {
+		_, err := c.agent.Dial(ctx, leg.DialRequest{Target: fmt.Sprintf("sip:peer@127.0.0.1:%d", port), From: leg.Party{User: "200"},
+			Auth: &leg.Credentials{Username: "trunk", Password: "secret"}})
+		res <- err
+	}()
+	challenge := func(inv *sipgosip.Request, from *net.UDPAddr) {
+		r := sipgosip.NewResponseFromRequest(inv, 407, "Proxy Authentication Required", nil)
+		r.To().Params.Add("tag", "proxy")
+		r.AppendHeader(sipgosip.NewHeader("Proxy-Authenticate", `Digest realm="carrier.example", nonce="n0nce", algorithm=MD5, qop="auth"`))
+		peer.write(t, r, from)
+	}
+	inv1, from := peer.read(t, sipgosip.INVITE)
+	require.Nil(t, inv1.GetHeader("Proxy-Authorization"))
+	challenge(inv1, from)
+	inv2, from := peer.read(t, sipgosip.INVITE)
+	challenge(inv2, from)
+	err := <-res
+	require.Equal(t, 407, leg.StatusOf(err), "%v", err)
+
+	auth := inv2.GetHeader("Proxy-Authorization")
+	require.NotNil(t, auth)
+	require.Contains(t, auth.Value(), `username="trunk"`)
+	require.Contains(t, auth.Value(), `realm="carrier.example"`)
+	require.Contains(t, auth.Value(), `qop=auth`)
+	require.Equal(t, inv1.CSeq().SeqNo+1, inv2.CSeq().SeqNo)
+	require.Equal(t, inv1.CallID().Value(), inv2.CallID().Value())
+	tag1, _ := inv1.From().Params.Get("tag")
+	tag2, _ := inv2.From().Params.Get("tag")
+	require.Equal(t, tag1, tag2)
+	b1, _ := inv1.Via().Params.Get("branch")
+	b2, _ := inv2.Via().Params.Get("branch")
+	require.NotEqual(t, b1, b2)
+	require.Zero(t, c.alloc.InUse())
+}
