@@ -436,8 +436,10 @@ func (d *dialer) answered(ctx context.Context, res *sipgosip.Response) (*Leg, er
 	}
 	l.peer = hostPort(l.remoteTarget)
 	if len(l.routeSet) > 0 {
+		// RFC 3261 §12.2.1.1: requests go to the first route (loose routing).
 		var first sipgosip.Uri
-		if err := sipgosip.ParseUri(strings.Trim(l.routeSet[0], "<>"), &first); err == nil {
+		params := sipgosip.NewParams()
+		if _, err := sipgosip.ParseAddressValue(l.routeSet[0], &first, &params); err == nil && first.Host != "" {
 			l.peer = hostPort(first)
 		}
 	}
