@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"strings"
 
 	"github.com/voxrun/voxrun/apps/webhook"
 	"github.com/voxrun/voxrun/media/clock"
@@ -45,6 +47,14 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 	sg.agent, err = leg.NewAgent(leg.Config{
 		Ports: alloc, Clock: sg.clock, MediaAddr: maddr, UserAgent: "voxrun/" + version, Logger: log,
 		Requester: leg.TransactionLayer(sg.srv.TransactionLayer()),
+		// Outbound requests leave from the server's own sockets, so that
+		// Via and Contact name where answers come back.
+		LocalAddr: func(transport string) netip.AddrPort {
+			if strings.EqualFold(transport, "TCP") {
+				return sg.srv.TCPAddr()
+			}
+			return sg.srv.UDPAddr()
+		},
 	})
 	if err != nil {
 		sg.close(log)
