@@ -9,7 +9,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -26,6 +25,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/voxrun/voxrun/bench/sippout"
 )
 
 func main() {
@@ -137,13 +138,13 @@ func run(bin string, rate, seconds int, pause time.Duration, heapFile string) er
 
 	if os.Getenv("VOXRUN_BENCH_KEEP") != "" {
 		errs, _ := os.ReadFile(firstGlob(sippDir, "*_errors.log"))
-		fmt.Printf("sipp errors (tail):\n%s\n", tail(errs))
+		fmt.Printf("sipp errors (tail):\n%s\n", sippout.Tail(errs))
 	}
-	stats, err := lastStats(sippDir)
+	stats, err := sippout.Stats(sippDir)
 	if err != nil {
-		return fmt.Errorf("sipp stats: %v (sipp: %v)\n%s", err, serr, tail(out))
+		return fmt.Errorf("sipp stats: %v (sipp: %v)\n%s", err, serr, sippout.Tail(out))
 	}
-	rtts, err := rttFile(sippDir)
+	rtts, err := sippout.ResponseTimes(sippDir)
 	if err != nil {
 		return fmt.Errorf("sipp rtt: %v", err)
 	}
@@ -224,60 +225,6 @@ func provision(base, dataDir, appURL string) error {
 	return err
 }
 
-// lastStats reads the last line of sipp's statistics CSV.
-func lastStats(dir string) (map[string]string, error) {
-	files, _ := filepath.Glob(filepath.Join(dir, "*_.csv"))
-	if len(files) == 0 {
-		return nil, fmt.Errorf("no statistics file")
-	}
-	f, err := os.Open(files[0])
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var header, last []string
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ";")
-		if header == nil {
-			header = fields
-			continue
-		}
-		last = fields
-	}
-	out := map[string]string{}
-	for i, h := range header {
-		if i < len(last) {
-			out[h] = last[i]
-		}
-	}
-	return out, nil
-}
-
-// rttFile reads sipp's response times (ms) of rtd 1.
-func rttFile(dir string) ([]float64, error) {
-	files, _ := filepath.Glob(filepath.Join(dir, "*_rtt.csv"))
-	if len(files) == 0 {
-		return nil, fmt.Errorf("no rtt file")
-	}
-	b, err := os.ReadFile(files[0])
-	if err != nil {
-		return nil, err
-	}
-	var out []float64
-	for _, l := range strings.Split(string(b), "\n")[1:] {
-		f := strings.Split(l, ";")
-		if len(f) < 2 {
-			continue
-		}
-		if v, err := strconv.ParseFloat(strings.TrimSpace(f[1]), 64); err == nil {
-			out = append(out, v)
-		}
-	}
-	return out, nil
-}
-
 // cpuTime is a process's user+system CPU time, from /proc.
 func cpuTime(pid int) time.Duration {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -303,13 +250,6 @@ func rssKiB(pid int) int {
 		}
 	}
 	return 0
-}
-
-func tail(b []byte) []byte {
-	if len(b) > 3000 {
-		return b[len(b)-3000:]
-	}
-	return b
 }
 
 func firstGlob(dir, pattern string) string {

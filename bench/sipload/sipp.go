@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/voxrun/voxrun/bench/sippout"
 )
 
 // load is one sipp run of the built-in uac scenario (INVITE, 100/180
@@ -136,10 +137,10 @@ func runSipp(ctx context.Context, ps *procs, sippBin, dir string, l load) (resul
 	if st := cmd.ProcessState; st != nil {
 		r.sippCPU = st.UserTime() + st.SystemTime()
 	}
-	stats, err := lastStats(dir)
+	stats, err := sippout.Stats(dir)
 	if err != nil {
 		b, _ := os.ReadFile(filepath.Join(dir, "sipp.out"))
-		return r, fmt.Errorf("sipp stats: %v (sipp: %v): %s", err, werr, tail(b))
+		return r, fmt.Errorf("sipp stats: %v (sipp: %v): %s", err, werr, sippout.Tail(b))
 	}
 	n := func(k string) int { v, _ := strconv.Atoi(stats[k]); return v }
 	r.created, r.successful, r.failed, r.retrans = n("TotalCallCreated"), n("SuccessfulCall(C)"), n("FailedCall(C)"), n("Retransmissions(C)")
@@ -165,45 +166,4 @@ func (r result) failureText() string {
 		parts[i] = fmt.Sprintf("%s %d", k, r.failures[k])
 	}
 	return strings.Join(parts, ", ")
-}
-
-// lastStats reads the last line of sipp's statistics CSV (-trace_stat).
-func lastStats(dir string) (map[string]string, error) {
-	files, _ := filepath.Glob(filepath.Join(dir, "*_.csv"))
-	if len(files) == 0 {
-		return nil, fmt.Errorf("no statistics file")
-	}
-	f, err := os.Open(files[0])
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var header, last []string
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ";")
-		if header == nil {
-			header = fields
-			continue
-		}
-		last = fields
-	}
-	if last == nil {
-		return nil, fmt.Errorf("statistics file has no data line")
-	}
-	out := map[string]string{}
-	for i, h := range header {
-		if i < len(last) {
-			out[h] = last[i]
-		}
-	}
-	return out, nil
-}
-
-func tail(b []byte) []byte {
-	if len(b) > 2000 {
-		return b[len(b)-2000:]
-	}
-	return b
 }
