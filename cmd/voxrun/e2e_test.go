@@ -48,6 +48,24 @@ func rest(t *testing.T, base, key, method, path string, body any) map[string]any
 	return out
 }
 
+// tenantNode is a started voxrun and its first tenant, for end-to-end tests.
+type tenantNode struct {
+	p               *proc
+	ready           map[string]any
+	base, key, acct string
+}
+
+// startTenant starts voxrun serve with args on a fresh data directory and
+// reads the first tenant's account key and sid.
+func startTenant(t *testing.T, args ...string) tenantNode {
+	t.Helper()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	p := startServe(t, dataDir, args...)
+	ready := p.waitLog(t, "voxrun ready")
+	cred := credentials(t, dataDir)
+	return tenantNode{p: p, ready: ready, base: "http://" + p.http + "/v1", key: cred["account_api_key"], acct: cred["account_sid"]}
+}
+
 func credentials(t *testing.T, dataDir string) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dataDir, "initial-credentials"))
@@ -119,13 +137,9 @@ func callEndToEnd(t *testing.T, rdb *redis.Client, args ...string) {
 	}))
 	defer app.Close()
 
-	dataDir := filepath.Join(t.TempDir(), "data")
-	p := startServe(t, dataDir, args...)
-	ready := p.waitLog(t, "voxrun ready")
+	n := startTenant(t, args...)
+	p, ready, base, key, acct := n.p, n.ready, n.base, n.key, n.acct
 	sipAddr := ready["sip_udp"].(string)
-	base := "http://" + p.http + "/v1"
-	cred := credentials(t, dataDir)
-	key, acct := cred["account_api_key"], cred["account_sid"]
 
 	provisionNumber(t, base, key, acct, "15551234567", map[string]any{
 		"call_hook":        map[string]any{"url": app.URL + "/call"},
@@ -239,12 +253,8 @@ func TestClientCallIsChallengedAndRoutedToTheDeviceApp(t *testing.T) {
 		io.WriteString(w, `[{"verb":"answer"},{"verb":"pause","length":0.3},{"verb":"hangup"}]`)
 	}))
 	defer app.Close()
-	dataDir := filepath.Join(t.TempDir(), "data")
-	p := startServe(t, dataDir)
-	ready := p.waitLog(t, "voxrun ready")
-	base := "http://" + p.http + "/v1"
-	cred := credentials(t, dataDir)
-	key, acct := cred["account_api_key"], cred["account_sid"]
+	n := startTenant(t)
+	p, ready, base, key, acct := n.p, n.ready, n.base, n.key, n.acct
 	application := rest(t, base, key, "POST", "/Applications", map[string]any{"name": "devices", "account_sid": acct, "call_hook": map[string]any{"url": app.URL + "/device"}})
 	rest(t, base, key, "PUT", "/Accounts/"+acct, map[string]any{"device_calling_application_sid": application["sid"]})
 	rest(t, base, key, "POST", "/Clients", map[string]any{"account_sid": acct, "username": "alice", "password": "s3cret-Pass", "is_active": true})
@@ -277,12 +287,8 @@ func TestDrainWaitsForCallsAndSecondSignalExits(t *testing.T) {
 		w.WriteHeader(204)
 	}))
 	defer app.Close()
-	dataDir := filepath.Join(t.TempDir(), "data")
-	p := startServe(t, dataDir)
-	ready := p.waitLog(t, "voxrun ready")
-	base := "http://" + p.http + "/v1"
-	cred := credentials(t, dataDir)
-	key, acct := cred["account_api_key"], cred["account_sid"]
+	n := startTenant(t)
+	p, ready, base, key, acct := n.p, n.ready, n.base, n.key, n.acct
 	provisionNumber(t, base, key, acct, "15550009999", map[string]any{"call_hook": map[string]any{"url": app.URL + "/call"}})
 
 	scenario, err := filepath.Abs(filepath.Join("testdata", "sipp", "call_wait_bye.xml"))
@@ -349,12 +355,8 @@ func TestLiveControlRedirectsARealCall(t *testing.T) {
 		}
 	}))
 	defer app.Close()
-	dataDir := filepath.Join(t.TempDir(), "data")
-	p := startServe(t, dataDir)
-	ready := p.waitLog(t, "voxrun ready")
-	base := "http://" + p.http + "/v1"
-	cred := credentials(t, dataDir)
-	key, acct := cred["account_api_key"], cred["account_sid"]
+	n := startTenant(t)
+	p, ready, base, key, acct := n.p, n.ready, n.base, n.key, n.acct
 	provisionNumber(t, base, key, acct, "15550007777", map[string]any{"call_hook": map[string]any{"url": app.URL + "/call"}})
 
 	done := make(chan struct{})

@@ -61,12 +61,9 @@ func mediaApp(t *testing.T, call func(base string) string, wav []byte) (*httptes
 // and returns voxrun and its SIP address.
 func mediaServe(t *testing.T, number string, app *httptest.Server) (*proc, string) {
 	t.Helper()
-	dataDir := filepath.Join(t.TempDir(), "data")
-	p := startServe(t, dataDir)
-	ready := p.waitLog(t, "voxrun ready")
-	base := "http://" + p.http + "/v1"
-	cred := credentials(t, dataDir)
-	provisionNumber(t, base, cred["account_api_key"], cred["account_sid"], number, map[string]any{
+	n := startTenant(t)
+	p, ready, base := n.p, n.ready, n.base
+	provisionNumber(t, base, n.key, n.acct, number, map[string]any{
 		"call_hook":        map[string]any{"url": app.URL + "/call"},
 		"call_status_hook": map[string]any{"url": app.URL + "/status"},
 	})
