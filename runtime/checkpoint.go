@@ -48,6 +48,10 @@ func (s *Session) snapshot(running *verbs.Step) Checkpoint {
 	for _, e := range s.stack {
 		remaining = append(remaining, e.Step)
 	}
+	var dialog Dialog
+	if s.leg != nil {
+		dialog = s.leg.Dialog()
+	}
 	return Checkpoint{
 		Version:        CheckpointVersion,
 		CallSID:        s.info.CallSID,
@@ -60,11 +64,12 @@ func (s *Session) snapshot(running *verbs.Step) Checkpoint {
 		Status:         s.status,
 		SIPStatus:      s.sipStatus,
 		Answered:       !s.answeredAt.IsZero(),
-		Dialog:         s.leg.Dialog(),
+		Dialog:         dialog,
 		Running:        running,
 		Remaining:      remaining,
 		CustomerData:   s.customerData,
 		Settings:       s.settings,
+		Room:           s.room,
 		UpdatedAt:      s.m.deps.Now(),
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/voxrun/voxrun/media/room"
 	"github.com/voxrun/voxrun/store"
 	"github.com/voxrun/voxrun/verbs"
 )
@@ -33,6 +34,11 @@ type Deps struct {
 	Now func() time.Time
 	// Metrics registers the runtime's metrics (none when nil).
 	Metrics prometheus.Registerer
+	// Outbound places outbound legs (dial, REST-created calls); nil means
+	// this node cannot call out.
+	Outbound Outbound
+	// Clock paces the media rooms that bridge calls (dial).
+	Clock room.Pacer
 }
 
 // Manager owns the calls of this node.
@@ -75,13 +81,15 @@ func NewManager(d Deps) *Manager {
 
 // Start runs a new call on leg for app and returns its session. The session
 // runs in its own goroutine until the call ends.
-func (m *Manager) Start(ctx context.Context, leg Leg, info CallInfo, app Application) (*Session, error) {
+// Options observe the call (WithObserver).
+func (m *Manager) Start(ctx context.Context, leg Leg, info CallInfo, app Application, opts ...StartOption) (*Session, error) {
 	m.mu.Lock()
 	if m.draining {
 		m.mu.Unlock()
 		return nil, ErrDraining
 	}
 	s := newSession(m, leg, info, app)
+	s.applyStart(opts)
 	m.sessions[info.CallSID] = s
 	m.wg.Add(1)
 	m.mu.Unlock()

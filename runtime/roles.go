@@ -133,6 +133,7 @@ func (s *Session) SubscribeDigits() (<-chan media.Digit, func()) {
 // dispatchDigit hands a digit from the endpoint to every subscriber; it
 // never blocks the media path (a subscriber that is 32 digits behind loses one).
 func (s *Session) dispatchDigit(d media.Digit) {
+	s.obs.digit(d)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ch := range s.digitSubs {

@@ -74,6 +74,8 @@ type Session struct {
 	digitSubs    map[int]chan media.Digit
 	nextSub      int
 	finished     bool
+	// obs is nil unless the call is observed (observe.go).
+	obs *observation
 }
 
 func newSession(m *Manager, leg Leg, info CallInfo, app Application) *Session {
@@ -190,7 +192,7 @@ func (s *Session) firstPayload() map[string]any {
 
 // ask sends a request whose reply must be a non-empty, valid verb document.
 func (s *Session) ask(ctx context.Context, kind apps.Kind, hook apps.Hook, payload map[string]any) ([]verbs.Entry, error) {
-	reply, err := s.app.App.Send(ctx, apps.Request{Kind: kind, Hook: hook, Payload: payload, Secret: s.app.Secret})
+	reply, err := s.send(ctx, apps.Request{Kind: kind, Hook: hook, Payload: payload, Secret: s.app.Secret})
 	if err != nil {
 		s.hookAlert(ctx, err)
 		return nil, err
@@ -274,7 +276,9 @@ func (s *Session) loop(ctx context.Context) {
 			return
 		}
 		s.checkpoint(ctx, entry.Step)
+		s.obs.verbStart(entry)
 		out, err, ended := s.runVerb(ctx, entry)
+		s.obs.verbEnd(entry, out, err)
 		s.mu.Lock()
 		s.running = ""
 		s.mu.Unlock()
@@ -394,7 +398,7 @@ func (s *Session) command(ctx context.Context, c Command) bool {
 // A failed hook raises an alert, tells the status hook, and the stack goes on.
 func (s *Session) actionHook(ctx context.Context, out verbs.Outcome) {
 	h := s.app.resolve(out.ActionHook.URL, out.ActionHook.Method, out.ActionHook.Username, out.ActionHook.Password)
-	reply, err := s.app.App.Send(ctx, apps.Request{Kind: apps.KindVerbHook, Hook: h, Payload: s.payload(out.Results), Secret: s.app.Secret})
+	reply, err := s.send(ctx, apps.Request{Kind: apps.KindVerbHook, Hook: h, Payload: s.payload(out.Results), Secret: s.app.Secret})
 	if err != nil {
 		s.log.Warn("action hook failed; continuing", "hook", h.URL, "err", err)
 		s.hookAlert(ctx, err)

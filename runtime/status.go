@@ -26,6 +26,7 @@ func (s *Session) publishStatus(ctx context.Context, status string, sipStatus in
 		s.sipReason = reason
 	}
 	s.mu.Unlock()
+	s.obs.status(status, sipStatus)
 	if err := s.m.deps.Live.PutCall(ctx, s.info.AccountSID, s.info.CallSID, s.liveFields()); err != nil {
 		s.log.Warn("live state: cannot record the call", "err", err)
 	}
@@ -49,7 +50,7 @@ func (s *Session) queueStatus(p map[string]any) {
 func (s *Session) sendStatuses(ctx context.Context, done chan<- struct{}) {
 	defer close(done)
 	for p := range s.statusQ {
-		_, err := s.app.App.Send(ctx, apps.Request{Kind: apps.KindCallStatus, Hook: *s.app.StatusHook, Payload: p, Secret: s.app.Secret})
+		_, err := s.send(ctx, apps.Request{Kind: apps.KindCallStatus, Hook: *s.app.StatusHook, Payload: p, Secret: s.app.Secret})
 		if err != nil {
 			s.log.Warn("status hook failed", "err", err)
 			s.hookAlert(ctx, err)
@@ -126,6 +127,7 @@ func (s *Session) finish(ctx context.Context, final string) {
 // Alert implements verbs.Alerter: the alert is stored for the account.
 func (s *Session) Alert(ctx context.Context, alertType, message string) {
 	s.log.Warn("alert", "alert_type", alertType, "message", message)
+	s.obs.alert(alertType, message)
 	if s.m.deps.Records == nil {
 		return
 	}

@@ -22,6 +22,13 @@ type DialRequest struct {
 	// ;transport=udp (the default) or ;transport=tcp. It is the
 	// Request-URI and the To header.
 	Target string
+	// Proxy, when set, is where the INVITE is sent instead of the Target's
+	// host: host:port or a SIP URI (its host, port and transport are used).
+	// A carrier that requires registration is called at its SIP realm
+	// (Target) through its gateway (Proxy); a dial's proxy attribute too.
+	// Only the first hop changes: no Route header is added, and in-dialog
+	// requests follow the answer's Contact and Record-Route.
+	Proxy string
 	// From is the caller: the user part of voxrun's From URI (whose host is
 	// the agent's Host or local address) and its display name.
 	From Party
@@ -44,6 +51,9 @@ type DialRequest struct {
 type Party struct {
 	// User is the user part of the SIP URI (a number or a name).
 	User string
+	// Host is the host part of voxrun's From URI (a carrier's
+	// register_from_domain); empty means the agent's Host or local address.
+	Host string
 	// DisplayName is the display name, empty for none.
 	DisplayName string
 }
@@ -112,10 +122,16 @@ func (a *Agent) newDialer(ctx context.Context, req DialRequest) (*dialer, error)
 	if target.Host == "" || (target.Scheme != "sip" && target.Scheme != "") {
 		return nil, fmt.Errorf("sip/leg: dial target %q: not a sip uri", req.Target)
 	}
-	transport := "UDP"
-	if target.UriParams != nil {
-		if t, ok := target.UriParams.Get("transport"); ok && t != "" {
-			transport = strings.ToUpper(t)
+	transport := uriTransport(target)
+	next := target // the first hop
+	if req.Proxy != "" {
+		p, err := parseProxy(req.Proxy)
+		if err != nil {
+			return nil, fmt.Errorf("sip/leg: dial proxy %q: %w", req.Proxy, err)
+		}
+		next = p
+		if p.UriParams != nil && p.UriParams.Has("transport") {
+			transport = uriTransport(p)
 		}
 	}
 	if transport != "UDP" && transport != "TCP" {
@@ -144,15 +160,19 @@ func (a *Agent) newDialer(ctx context.Context, req DialRequest) (*dialer, error)
 	if host == "" {
 		host = laddr.Addr().String()
 	}
+	fromHost := host
+	if req.From.Host != "" {
+		fromHost = req.From.Host
+	}
 	l := &Leg{
 		agent: a, dir: Outbound,
 		key:       dialogKey{callID: sipgosip.GenerateTagN(24), localTag: sipgosip.GenerateTagN(16)},
 		transport: transport,
-		localURI:  sipgosip.Uri{Scheme: "sip", User: req.From.User, Host: host},
+		localURI:  sipgosip.Uri{Scheme: "sip", User: req.From.User, Host: fromHost},
 		remoteURI: sipgosip.Uri{Scheme: "sip", User: target.User, Host: target.Host, Port: target.Port},
 		lease:     lease, localSDP: offer, sdpVersion: 1,
 		remoteTarget: target,
-		peer:         hostPort(target),
+		peer:         hostPort(next),
 		ended:        make(chan struct{}), done: make(chan struct{}), stop: make(chan struct{}),
 	}
 	if transport == "UDP" {
@@ -170,6 +190,34 @@ func (a *Agent) newDialer(ctx context.Context, req DialRequest) (*dialer, error)
 	d := &dialer{a: a, req: req, l: l, local: local}
 	d.cancelCtx, d.stopCancel = context.WithCancel(context.WithoutCancel(ctx))
 	return d, nil
+}
+
+// uriTransport is the transport a SIP URI asks for, upper-case ("UDP" when
+// it names none).
+func uriTransport(u sipgosip.Uri) string {
+	if u.UriParams != nil {
+		if t, ok := u.UriParams.Get("transport"); ok && t != "" {
+			return strings.ToUpper(t)
+		}
+	}
+	return "UDP"
+}
+
+// parseProxy reads a proxy as a SIP URI (sip:host:port;transport=tcp, with
+// or without <>) or as host[:port].
+func parseProxy(s string) (sipgosip.Uri, error) {
+	s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "<"), ">")
+	if !strings.HasPrefix(strings.ToLower(s), "sip:") {
+		s = "sip:" + s
+	}
+	var u sipgosip.Uri
+	if err := sipgosip.ParseUri(s, &u); err != nil {
+		return u, err
+	}
+	if u.Host == "" {
+		return u, errors.New("no host")
+	}
+	return u, nil
 }
 
 // hostPort is where a request to uri goes (port 5060 when it has none).

@@ -52,15 +52,8 @@ func runSippOver(t *testing.T, h *harness, scenario, transport string, calls ...
 	if err != nil {
 		errs, _ := os.ReadFile(filepath.Join(dir, "errors.log"))
 		msgs, _ := os.ReadFile(filepath.Join(dir, "messages.log"))
-		t.Fatalf("sipp %s failed: %v\n--- output\n%s\n--- errors\n%s\n--- messages\n%s", scenario, err, tail(out), errs, msgs)
+		t.Fatalf("sipp %s failed: %v\n--- output\n%s\n--- errors\n%s\n--- messages\n%s", scenario, err, siptest.Tail(out), errs, msgs)
 	}
-}
-
-func tail(b []byte) []byte {
-	if len(b) > 4000 {
-		return b[len(b)-4000:]
-	}
-	return b
 }
 
 func TestSippInviteAckBye(t *testing.T) {

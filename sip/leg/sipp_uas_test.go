@@ -1,12 +1,6 @@
 package leg_test
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -18,20 +12,16 @@ import (
 	"github.com/voxrun/voxrun/sip/siptest"
 )
 
-// sippUAS is sipp running one call of a UAS scenario on 127.0.0.1.
+// sippUAS is sipp running one call of a UAS scenario on 127.0.0.1
+// (siptest.SippUAS with this package's testdata/sipp).
 type sippUAS struct {
+	*siptest.SippUAS
 	target string // the SIP URI voxrun dials
 	port   string // sipp's SIP port
-	done   chan struct{}
-	err    error
-	out    []byte
-	dir    string
-	cancel context.CancelFunc
 }
 
 // startSippUAS starts sipp with scenario (testdata/sipp) as the called
-// party for one call, bounded in time, and returns once it listens. The
-// test's cleanup waits for sipp.
+// party for one call over UDP.
 func startSippUAS(t *testing.T, scenario string, extra ...string) *sippUAS {
 	t.Helper()
 	return startSippUASOver(t, "u1", scenario, extra...)
@@ -41,81 +31,13 @@ func startSippUAS(t *testing.T, scenario string, extra ...string) *sippUAS {
 // "t1" (TCP).
 func startSippUASOver(t *testing.T, transport, scenario string, extra ...string) *sippUAS {
 	t.Helper()
-	sipp := siptest.Tool(t, "sipp", "sip-tester")
-	abs, err := filepath.Abs(filepath.Join("testdata", "sipp", scenario))
-	require.NoError(t, err)
-	port := siptest.FreeUDPPort(t)
-	s := &sippUAS{target: fmt.Sprintf("sip:callee@127.0.0.1:%d", port), port: strconv.Itoa(port), done: make(chan struct{}), dir: t.TempDir()}
-	network := "udp"
-	if transport == "t1" {
-		network = "tcp"
-		s.target += ";transport=tcp"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	s.cancel = cancel
-	args := append([]string{"-sf", abs, "-t", transport, "-m", "1",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(siptest.FreeUDPPort(t)),
-		"-timeout", "20s", "-timeout_error",
-		"-nostdin", "-trace_err", "-error_file", filepath.Join(s.dir, "errors.log"),
-		"-trace_msg", "-message_file", filepath.Join(s.dir, "messages.log"),
-	}, extra...)
-	cmd := exec.CommandContext(ctx, sipp, args...)
-	cmd.Dir = s.dir
-	go func() {
-		defer close(s.done)
-		s.out, s.err = cmd.CombinedOutput()
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-s.done
-	})
-	// sipp listens once its port cannot be bound any more.
-	require.Eventually(t, func() bool {
-		select {
-		case <-s.done: // sipp refused the scenario: wait reports why
-			return true
-		default:
-		}
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		var c io.Closer
-		var err error
-		if network == "tcp" {
-			c, err = net.Listen("tcp", addr)
-		} else {
-			c, err = net.ListenPacket("udp", addr)
-		}
-		if err != nil {
-			return true
-		}
-		_ = c.Close()
-		return false
-	}, 5*time.Second, 10*time.Millisecond, "sipp listens")
-	select {
-	case <-s.done:
-		s.wait(t)
-		t.Fatalf("sipp ended before the call:\n%s", tail(s.out))
-	default:
-	}
-	return s
+	s := siptest.StartSippUAS(t, filepath.Join("testdata", "sipp", scenario), transport, extra...)
+	return &sippUAS{SippUAS: s, target: s.Target, port: strconv.Itoa(s.Port)}
 }
 
 // wait waits for sipp to end its call and fails the test with its logs
 // when the call failed.
-func (s *sippUAS) wait(t *testing.T) {
-	t.Helper()
-	select {
-	case <-s.done:
-	case <-time.After(25 * time.Second):
-		s.cancel()
-		<-s.done
-	}
-	if s.err != nil {
-		errs, _ := os.ReadFile(filepath.Join(s.dir, "errors.log"))
-		msgs, _ := os.ReadFile(filepath.Join(s.dir, "messages.log"))
-		t.Fatalf("sipp failed: %v\n--- output\n%s\n--- errors\n%s\n--- messages\n%s", s.err, tail(s.out), errs, msgs)
-	}
-}
+func (s *sippUAS) wait(t *testing.T) { t.Helper(); s.Wait(t) }
 
 // TestSippUASAnswer: voxrun dials sipp, which rings and answers; RTP
 // that voxrun sends comes back from sipp's echo; voxrun hangs up.

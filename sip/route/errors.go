@@ -18,6 +18,15 @@ var (
 	ErrNoApplication = errors.New("sip/route: no configured application")
 	// ErrInactive means the account or client is not active (403).
 	ErrInactive = errors.New("sip/route: account or client not active")
+	// ErrNotAllowed means an outbound call was asked for without a known
+	// account (403): no INVITE reaches a carrier without one.
+	ErrNotAllowed = errors.New("sip/route: outbound call without an authorised account")
+	// ErrBadNumber means an outbound number is not a phone number (404).
+	ErrBadNumber = errors.New("sip/route: not a phone number")
+	// ErrNoCarrier means no carrier of the account or its service provider
+	// has an outbound gateway for the number (603, as jambonz), or the
+	// requested trunk is not one of them (404).
+	ErrNoCarrier = errors.New("sip/route: no outbound carrier")
 )
 
 // RejectError is a routing refusal: the SIP final response to send.

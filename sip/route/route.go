@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +28,9 @@ type Config struct {
 	GatewayTTL time.Duration
 	// Now is the clock of the cache; nil means time.Now.
 	Now func() time.Time
+	// Rand returns a random int in [0, n): the draws of outbound routing
+	// (LCR workload, carrier order). Nil means math/rand/v2's IntN.
+	Rand func(n int) int
 }
 
 // Router routes inbound calls. It is safe for concurrent use.
@@ -35,6 +40,7 @@ type Router struct {
 	mu       sync.Mutex
 	gateways []gateway
 	loaded   time.Time
+	regexps  map[string]*regexp.Regexp // LCR expressions, compiled
 }
 
 // gateway is an inbound SIP gateway with its carrier.
@@ -55,6 +61,9 @@ func New(cfg Config) (*Router, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.IntN
 	}
 	return &Router{cfg: cfg}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/voxrun/voxrun/verbs/alert"
 	"github.com/voxrun/voxrun/verbs/answer"
 	"github.com/voxrun/voxrun/verbs/config"
+	"github.com/voxrun/voxrun/verbs/dial"
 	"github.com/voxrun/voxrun/verbs/dtmf"
 	"github.com/voxrun/voxrun/verbs/gather"
 	"github.com/voxrun/voxrun/verbs/hangup"
@@ -25,6 +26,7 @@ func Verbs() map[string]verbs.Factory {
 		alert.Name:      alert.New,
 		answer.Name:     answer.New,
 		config.Name:     config.New,
+		dial.Name:       dial.New,
 		dtmf.Name:       dtmf.New,
 		gather.Name:     gather.New,
 		hangup.Name:     hangup.New,

@@ -1,6 +1,8 @@
-// Package gather is the gather verb: it collects DTMF digits (and, once a
-// speech engine is configured, speech) while or after playing a nested say or
-// play prompt, and sends what it got to actionHook.
+// Package gather is the gather verb: it collects DTMF digits (and speech,
+// when the call has a recognizer: verbs.SpeechListener) while or after
+// playing a nested say or play prompt, and sends what it got to actionHook.
+// A recognizer result ends the gather with reason speechDetected and
+// jambonz's speech object.
 //
 // Digits pressed during the prompt count (listenDuringPrompt) and stop the
 // prompt (dtmfBargein). Collection ends on finishOnKey (not part of the
@@ -25,6 +27,7 @@ const Name = "gather"
 // Reasons reported in the action hook's "reason".
 const (
 	ReasonDTMF    = "dtmfDetected"
+	ReasonSpeech  = "speechDetected"
 	ReasonTimeout = "timeout"
 	ReasonError   = "error"
 )
@@ -117,7 +120,16 @@ func (g *Gather) interDigit() time.Duration {
 func (g *Gather) Run(ctx context.Context, call verbs.Call) (verbs.Outcome, error) {
 	out := verbs.Outcome{ActionHook: g.ActionHook}
 	wantDigits := slices.Contains(g.Input, "digits")
-	if slices.Contains(g.Input, "speech") && !wantDigits {
+	var speech <-chan verbs.SpeechResult
+	if slices.Contains(g.Input, "speech") {
+		if sl, ok := call.(verbs.SpeechListener); ok {
+			if ch, unsubscribe, ok := sl.SubscribeSpeech(); ok {
+				speech = ch
+				defer unsubscribe()
+			}
+		}
+	}
+	if slices.Contains(g.Input, "speech") && speech == nil && !wantDigits {
 		// No speech-to-text engine is configured yet: tell the tenant, and
 		// report an error result so that the application can carry on.
 		if a, ok := call.(verbs.Alerter); ok {
@@ -215,6 +227,13 @@ func (g *Gather) Run(ctx context.Context, call verbs.Call) (verbs.Outcome, error
 			if !promptRunning {
 				startTimer(g.interDigit())
 			}
+		case r := <-speech:
+			stopPrompt(verbs.CauseBargeIn)
+			if promptRunning {
+				<-promptDone
+			}
+			out.Results = map[string]any{"speech": r.Payload(), "reason": ReasonSpeech}
+			return out, nil
 		case <-timerC:
 			if collected.Len() >= g.MinDigits {
 				return result(ReasonDTMF)

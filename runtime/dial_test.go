@@ -1,0 +1,266 @@
+package runtime
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/voxrun/voxrun/media/clock"
+)
+
+// fakeTarget is how a fake outbound target behaves.
+type fakeTarget struct {
+	ring     bool          // send 180 at once
+	answerIn time.Duration // answer after this long (0: never)
+	fail     int           // fail at once with this status
+}
+
+// fakeOutbound places calls to scripted targets and keeps their legs.
+type fakeOutbound struct {
+	targets map[string]fakeTarget
+	mu      sync.Mutex
+	legs    map[string]*fakeLeg // by target key
+	reqs    []PlaceRequest
+	cancels map[string]bool
+}
+
+func newFakeOutbound(targets map[string]fakeTarget) *fakeOutbound {
+	return &fakeOutbound{targets: targets, legs: map[string]*fakeLeg{}, cancels: map[string]bool{}}
+}
+
+func (o *fakeOutbound) Place(ctx context.Context, req PlaceRequest) (Leg, error) {
+	key := req.Target.Key()
+	o.mu.Lock()
+	o.reqs = append(o.reqs, req)
+	o.mu.Unlock()
+	t := o.targets[key]
+	if t.fail != 0 {
+		return nil, &PlaceError{Status: t.fail, Reason: "scripted"}
+	}
+	if t.ring {
+		req.OnProvisional(180)
+	}
+	var answer <-chan time.Time
+	if t.answerIn > 0 {
+		answer = time.After(t.answerIn)
+	}
+	select {
+	case <-answer:
+		l := newFakeLeg()
+		o.mu.Lock()
+		o.legs[key] = l
+		o.mu.Unlock()
+		return l, nil
+	case <-ctx.Done():
+		o.mu.Lock()
+		o.cancels[key] = true
+		o.mu.Unlock()
+		return nil, &PlaceError{Status: 487, Reason: "Request Terminated", Err: ctx.Err()}
+	}
+}
+
+func (o *fakeOutbound) leg(key string) *fakeLeg {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.legs[key]
+}
+
+func (o *fakeOutbound) cancelled(key string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.cancels[key]
+}
+
+// dialHarness is a harness whose manager can call out and bridge.
+func dialHarness(t *testing.T, out *fakeOutbound) *harness {
+	h := newHarness(t)
+	clk := clock.New(clock.Config{})
+	t.Cleanup(func() { _ = clk.Close() })
+	h.m.deps.Outbound = out
+	h.m.deps.Clock = clk
+	return h
+}
+
+// statusesBySID groups the status hook's call_status values by call_sid.
+func statusesBySID(srv *hookServer) map[string][]string {
+	out := map[string][]string{}
+	for _, c := range srv.calls("/status") {
+		sid := c.Payload["call_sid"].(string)
+		out[sid] = append(out[sid], c.Payload["call_status"].(string))
+	}
+	return out
+}
+
+func TestDialRingsAllAndBridgesTheFirstToAnswer(t *testing.T) {
+	out := newFakeOutbound(map[string]fakeTarget{
+		"phone:+15550000001": {fail: 486},
+		"sip:sip:bob@127.0.0.1": {ring: true, answerIn: 150 * time.Millisecond},
+		"user:carol":            {ring: true},
+	})
+	h := dialHarness(t, out)
+	srv := newHookServer(t, map[string]string{
+		"/call": `[{"verb":"dial","callerId":"+15551112222","actionHook":"/dialed","headers":{"X-Who":"test","X-N":3},
+			"tag":{"campaign":"x"},
+			"target":[{"type":"phone","number":"+15550000001"},{"type":"sip","sipUri":"sip:bob@127.0.0.1","headers":{"X-Who":"bob"}},
+			{"type":"user","name":"carol"},{"type":"user","name":"carol"}]},
+			{"verb":"hangup"}]`,
+	})
+	leg := newFakeLeg()
+	s, err := h.m.Start(context.Background(), leg, callInfo("call-dial"), h.app(srv))
+	require.NoError(t, err)
+
+	require.Eventually(t, func() bool { return out.leg("sip:sip:bob@127.0.0.1") != nil }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return out.cancelled("user:carol") }, 5*time.Second, 5*time.Millisecond,
+		"the others are cancelled when one answers")
+	time.Sleep(100 * time.Millisecond) // bridged for a moment
+	out.leg("sip:sip:bob@127.0.0.1").farEndHangsUp()
+	waitDone(t, s)
+
+	require.Equal(t, []string{"answer", "bye"}, leg.Events(), "answered before dialling; the stack went on after the bridge")
+	out.mu.Lock()
+	require.Len(t, out.reqs, 3, "a duplicate target is rung once")
+	for _, r := range out.reqs {
+		require.Equal(t, "+15551112222", r.From)
+		require.Equal(t, "3", r.Headers["X-N"])
+		if r.Target.Type == "sip" {
+			require.Equal(t, "bob", r.Headers["X-Who"], "a target's header wins")
+		}
+	}
+	out.mu.Unlock()
+
+	dialed := srv.calls("/dialed")
+	require.Len(t, dialed, 1)
+	p := dialed[0].Payload
+	require.Equal(t, "completed", p["dial_call_status"])
+	require.EqualValues(t, 200, p["dial_sip_status"])
+	winner := p["dial_call_sid"].(string)
+	require.NotEmpty(t, winner)
+	require.Contains(t, p, "duration")
+
+	st := statusesBySID(srv)
+	require.Equal(t, []string{"trying", "ringing", "in-progress", "completed"}, st[winner], "the B leg sends its own status events")
+	var busy, cancelled int
+	for sid, seq := range st {
+		if sid == "call-dial" || sid == winner {
+			continue
+		}
+		switch seq[len(seq)-1] {
+		case "busy":
+			busy++
+		case "no-answer":
+			cancelled++
+		}
+	}
+	require.Equal(t, 1, busy)
+	require.Equal(t, 1, cancelled)
+	for _, c := range srv.calls("/status") {
+		if c.Payload["call_sid"] == winner {
+			require.Equal(t, "call-dial", c.Payload["parent_call_sid"])
+			require.Equal(t, "outbound", c.Payload["direction"])
+			require.Equal(t, map[string]any{"campaign": "x"}, c.Payload["customerData"])
+		}
+	}
+	h.records.mu.Lock()
+	require.Len(t, h.records.cdrs, 4, "one CDR per leg")
+	h.records.mu.Unlock()
+}
+
+func TestDialNoAnswerTimesOut(t *testing.T) {
+	out := newFakeOutbound(map[string]fakeTarget{"phone:+15550000009": {ring: true}})
+	h := dialHarness(t, out)
+	srv := newHookServer(t, map[string]string{
+		"/call":   `[{"verb":"dial","timeout":0.3,"actionHook":"/dialed","target":[{"type":"phone","number":"+15550000009"}]}]`,
+		"/dialed": `[{"verb":"say","text":"nobody home"},{"verb":"hangup"}]`,
+	})
+	leg := newFakeLeg()
+	s, err := h.m.Start(context.Background(), leg, callInfo("call-noanswer"), h.app(srv))
+	require.NoError(t, err)
+	waitDone(t, s)
+	p := srv.calls("/dialed")[0].Payload
+	require.Equal(t, "no-answer", p["dial_call_status"])
+	require.EqualValues(t, 487, p["dial_sip_status"])
+	require.True(t, out.cancelled("phone:+15550000009"))
+}
+
+func TestDialAnswerOnBridgeRingsTheCallerUntilTheAnswer(t *testing.T) {
+	out := newFakeOutbound(map[string]fakeTarget{"sip:sip:b@127.0.0.1": {ring: true, answerIn: 200 * time.Millisecond}})
+	h := dialHarness(t, out)
+	srv := newHookServer(t, map[string]string{
+		"/call": `[{"verb":"dial","answerOnBridge":true,"timeLimit":0.3,"actionHook":"/dialed","target":[{"type":"sip","sipUri":"sip:b@127.0.0.1"}]}]`,
+	})
+	leg := newFakeLeg()
+	s, err := h.m.Start(context.Background(), leg, callInfo("call-aob"), h.app(srv))
+	require.NoError(t, err)
+	waitDone(t, s)
+	require.Equal(t, []string{"180", "answer", "bye"}, leg.Events(), "the caller hears ringing, then is answered with the bridge")
+	require.Equal(t, []string{"bye"}, out.leg("sip:sip:b@127.0.0.1").Events(), "timeLimit hung up the target")
+	p := srv.calls("/dialed")[0].Payload
+	require.Equal(t, "completed", p["dial_call_status"])
+}
+
+func TestDialConfirmHookDeclinesAndAccepts(t *testing.T) {
+	out := newFakeOutbound(map[string]fakeTarget{
+		"sip:sip:screen@127.0.0.1": {answerIn: 20 * time.Millisecond},
+		"sip:sip:ok@127.0.0.1":     {answerIn: 200 * time.Millisecond},
+	})
+	h := dialHarness(t, out)
+	srv := newHookServer(t, map[string]string{
+		"/call": `[{"verb":"dial","actionHook":"/dialed","timeLimit":0.3,"target":[
+			{"type":"sip","sipUri":"sip:screen@127.0.0.1","confirmHook":"/reject"},
+			{"type":"sip","sipUri":"sip:ok@127.0.0.1","confirmHook":"/accept"}]}]`,
+		"/reject": `[{"verb":"hangup"}]`,
+		"/accept": `[{"verb":"pause","length":0.05}]`,
+	})
+	leg := newFakeLeg()
+	s, err := h.m.Start(context.Background(), leg, callInfo("call-confirm"), h.app(srv))
+	require.NoError(t, err)
+	waitDone(t, s)
+	require.Equal(t, []string{"bye"}, out.leg("sip:sip:screen@127.0.0.1").Events(), "the screening app hung up this target")
+	require.Equal(t, []string{"bye"}, out.leg("sip:sip:ok@127.0.0.1").Events(), "bridged, then ended by timeLimit")
+	require.Len(t, srv.calls("/reject"), 1)
+	acc := srv.calls("/accept")
+	require.Len(t, acc, 1)
+	require.Equal(t, "call-confirm", acc[0].Payload["parent_call_sid"], "the confirmHook speaks for the B leg")
+	p := srv.calls("/dialed")[0].Payload
+	require.Equal(t, "completed", p["dial_call_status"])
+}
+
+func TestDialCapturesDigitsDuringTheBridge(t *testing.T) {
+	out := newFakeOutbound(map[string]fakeTarget{"sip:sip:b@127.0.0.1": {answerIn: 10 * time.Millisecond}})
+	h := dialHarness(t, out)
+	srv := newHookServer(t, map[string]string{
+		"/call": `[{"verb":"dial","dtmfCapture":["*2"],"dtmfHook":"/dtmf","actionHook":"/dialed","target":[{"type":"sip","sipUri":"sip:b@127.0.0.1"}]}]`,
+	})
+	leg := newFakeLeg()
+	s, err := h.m.Start(context.Background(), leg, callInfo("call-dtmf"), h.app(srv))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.room != "" && len(s.digitSubs) > 0
+	}, 5*time.Second, 5*time.Millisecond)
+	leg.ep.press("1*2")
+	require.Eventually(t, func() bool { return len(srv.calls("/dtmf")) == 1 }, 5*time.Second, 5*time.Millisecond)
+	require.Equal(t, "*2", srv.calls("/dtmf")[0].Payload["dtmf"])
+	require.Equal(t, "call-dtmf", srv.calls("/dtmf")[0].Payload["call_sid"])
+
+	leg.farEndHangsUp()
+	waitDone(t, s)
+	require.Equal(t, []string{"bye"}, out.leg("sip:sip:b@127.0.0.1").Events(), "the caller hung up: the target gets a BYE")
+	require.Empty(t, srv.calls("/dialed"), "no action hook once the caller has gone")
+}
+
+func TestDialWithoutOutboundAlerts(t *testing.T) {
+	h := newHarness(t)
+	srv := newHookServer(t, map[string]string{
+		"/call": `[{"verb":"dial","target":[{"type":"phone","number":"+15550000001"}]},{"verb":"hangup"}]`,
+	})
+	leg := newFakeLeg()
+	s, err := h.m.Start(context.Background(), leg, callInfo("call-noout"), h.app(srv))
+	require.NoError(t, err)
+	waitDone(t, s)
+	require.Contains(t, h.records.alertTypes(), "application-error")
+}
