@@ -45,6 +45,9 @@ type DialRequest struct {
 	// OnProvisional, when set, is told each provisional status received
 	// (180, 183, ...) except 100, on Dial's goroutine. It must not block.
 	OnProvisional func(status int)
+	// CallID is the INVITE's Call-ID; empty means a new random one. The
+	// runtime chooses it so that the REST API can name the call at once.
+	CallID string
 }
 
 // Party names one side of a call.
@@ -156,6 +159,10 @@ func (a *Agent) newDialer(ctx context.Context, req DialRequest) (*dialer, error)
 	}
 	local.SessionID = sid
 
+	callID := req.CallID
+	if callID == "" {
+		callID = sipgosip.GenerateTagN(24)
+	}
 	host := a.cfg.Host
 	if host == "" {
 		host = laddr.Addr().String()
@@ -166,7 +173,7 @@ func (a *Agent) newDialer(ctx context.Context, req DialRequest) (*dialer, error)
 	}
 	l := &Leg{
 		agent: a, dir: Outbound,
-		key:       dialogKey{callID: sipgosip.GenerateTagN(24), localTag: sipgosip.GenerateTagN(16)},
+		key:       dialogKey{callID: callID, localTag: sipgosip.GenerateTagN(16)},
 		transport: transport,
 		localURI:  sipgosip.Uri{Scheme: "sip", User: req.From.User, Host: fromHost},
 		remoteURI: sipgosip.Uri{Scheme: "sip", User: target.User, Host: target.Host, Port: target.Port},
