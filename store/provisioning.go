@@ -87,6 +87,7 @@ type Provisioning interface {
 
 	CDRs
 	Alerts
+	JSAppInvocations
 
 	// TableVersions reports the schema version of every table.
 	TableVersions(ctx context.Context) ([]TableVersion, error)

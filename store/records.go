@@ -72,6 +72,10 @@ type AccountLimit struct {
 
 // Application is a defined set of behaviours applied to calls: where its verbs
 // come from (a webhook, a JS app or app_json) and its speech defaults.
+//
+// JSAppSID names the JS app that answers the application's hooks instead of
+// CallHook; FallbackJSAppSID a JS app that answers when the webhook fails.
+// Both belong to the application's own account (the store refuses others).
 type Application struct {
 	ApplicationSID           string    `db:"application_sid" json:"application_sid"`
 	Name                     string    `db:"name" json:"name"`
@@ -82,6 +86,7 @@ type Application struct {
 	MessagingHook            *Webhook  `db:"messaging_hook_sid,hook" json:"messaging_hook,omitempty"`
 	FallbackHook             *Webhook  `db:"fallback_hook_sid,hook" json:"fallback_hook,omitempty"`
 	JSAppSID                 string    `db:"js_app_sid,null" json:"js_app_sid,omitempty"`
+	FallbackJSAppSID         string    `db:"fallback_js_app_sid,null" json:"fallback_js_app_sid,omitempty"`
 	AppJSON                  string    `db:"app_json,null" json:"app_json,omitempty"`
 	SpeechSynthesisVendor    string    `db:"speech_synthesis_vendor" json:"speech_synthesis_vendor"`
 	SpeechSynthesisLanguage  string    `db:"speech_synthesis_language" json:"speech_synthesis_language"`
@@ -224,25 +229,40 @@ type SpeechCredential struct {
 	CreatedAt           time.Time  `db:"created_at" json:"created_at"`
 }
 
-// JSApp is a JavaScript application uploaded by a developer; its code lives in versions.
+// JSApp is a JavaScript application uploaded by a developer; its code lives
+// in versions (see jsapps.go for its variables and invocation logs).
 type JSApp struct {
-	JSAppSID       string    `db:"js_app_sid" json:"js_app_sid"`
-	AccountSID     string    `db:"account_sid" json:"account_sid"`
-	Name           string    `db:"name" json:"name"`
-	Description    string    `db:"description,null" json:"description,omitempty"`
-	CurrentVersion int       `db:"current_version" json:"current_version"`
-	EnvVars        string    `db:"env_vars,null,secret" json:"env_vars,omitempty"`
-	CreatedAt      time.Time `db:"created_at" json:"created_at"`
-	UpdatedAt      time.Time `db:"updated_at" json:"updated_at"`
+	JSAppSID    string `db:"js_app_sid" json:"js_app_sid"`
+	AccountSID  string `db:"account_sid" json:"account_sid"`
+	Name        string `db:"name" json:"name"`
+	Description string `db:"description,null" json:"description,omitempty"`
+	// ActiveVersionSID is the version that runs; empty until one is chosen.
+	// It always names a version of this app.
+	ActiveVersionSID string `db:"active_version_sid,null" json:"active_version_sid,omitempty"`
+	// EnvVars holds the plain variables: a JSON object of names to string
+	// values (see [EncodeJSAppVars]).
+	EnvVars string `db:"env_vars,null" json:"env_vars,omitempty"`
+	// SecretEnvVars holds the secret variables, in the same form, encrypted at rest.
+	SecretEnvVars string    `db:"secret_env_vars,null,secret" json:"secret_env_vars,omitempty"`
+	CreatedAt     time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt     time.Time `db:"updated_at" json:"updated_at"`
 }
 
-// JSAppVersion is one uploaded revision of a JS app's source.
+// JSAppVersion is one uploaded revision of a JS app's source. Versions are
+// immutable: the store numbers them (1, 2, ... per app) and fingerprints the
+// source when one is created; only the label can change.
 type JSAppVersion struct {
-	JSAppVersionSID string    `db:"js_app_version_sid" json:"js_app_version_sid"`
-	JSAppSID        string    `db:"js_app_sid" json:"js_app_sid"`
-	Version         int       `db:"version" json:"version"`
-	Source          string    `db:"source" json:"source"`
-	CreatedAt       time.Time `db:"created_at" json:"created_at"`
+	JSAppVersionSID string `db:"js_app_version_sid" json:"js_app_version_sid"`
+	JSAppSID        string `db:"js_app_sid" json:"js_app_sid"`
+	// Version is 1 + the highest version of the app, set by Create.
+	Version int `db:"version" json:"version"`
+	// Label is a free note: a file name, a commit.
+	Label string `db:"label,null" json:"label,omitempty"`
+	// SHA256 is the hex SHA-256 of Source, set by Create.
+	SHA256 string `db:"sha256" json:"sha256"`
+	// Source is the module, at most [MaxJSAppSourceSize] bytes.
+	Source    string    `db:"source" json:"source,omitempty"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
 }
 
 // CDR is the record of one finished call leg. CallSID is its idempotency key:

@@ -70,40 +70,43 @@ func (d *DB) WriteAlerts(ctx context.Context, alerts []store.Alert) error {
 // writeBatch inserts recs into t with multi-row INSERTs that skip rows whose
 // primary key exists, all in one transaction.
 func writeBatch[T any](ctx context.Context, d *DB, t *table, recs []T) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error { return insertRows(ctx, d, tx, t, recs) })
+}
+
+// insertRows is writeBatch's work in the caller's transaction.
+func insertRows[T any](ctx context.Context, d *DB, tx *sql.Tx, t *table, recs []T) error {
 	n := len(t.m.fields)
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 	head := "INSERT INTO " + quote(t.name) + " (" + t.m.columns() + ") VALUES "
-	return d.inTx(ctx, func(tx *sql.Tx) error {
-		var full string // the statement for a whole chunk, built once
-		args := make([]any, 0, min(len(recs), maxBatch)*n)
-		for start := 0; start < len(recs); start += maxBatch {
-			chunk := recs[start:min(start+maxBatch, len(recs))]
-			args = args[:0]
-			for i := range chunk {
-				v := reflect.ValueOf(&chunk[i]).Elem()
-				for _, f := range t.m.fields {
-					a, err := d.arg(f, v)
-					if err != nil {
-						return fmt.Errorf("record %d: %w", start+i, err)
-					}
-					args = append(args, a)
+	var full string // the statement for a whole chunk, built once
+	args := make([]any, 0, min(len(recs), maxBatch)*n)
+	for start := 0; start < len(recs); start += maxBatch {
+		chunk := recs[start:min(start+maxBatch, len(recs))]
+		args = args[:0]
+		for i := range chunk {
+			v := reflect.ValueOf(&chunk[i]).Elem()
+			for _, f := range t.m.fields {
+				a, err := d.arg(f, v)
+				if err != nil {
+					return fmt.Errorf("record %d: %w", start+i, err)
 				}
-			}
-			var query string
-			if len(chunk) == maxBatch && full != "" {
-				query = full
-			} else {
-				query = d.dialect.insertIgnoreDup(head, strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", "), t.pk)
-				if len(chunk) == maxBatch {
-					full = query
-				}
-			}
-			if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-				return err
+				args = append(args, a)
 			}
 		}
-		return nil
-	})
+		var query string
+		if len(chunk) == maxBatch && full != "" {
+			query = full
+		} else {
+			query = d.dialect.insertIgnoreDup(head, strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", "), t.pk)
+			if len(chunk) == maxBatch {
+				full = query
+			}
+		}
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // page validates a page request: Page is 1-based (0 means 1), Count is at

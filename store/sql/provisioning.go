@@ -49,12 +49,6 @@ func (d *DB) Clients(s store.Scope) store.Repo[store.Client] {
 func (d *DB) SpeechCredentials(s store.Scope) store.Repo[store.SpeechCredential] {
 	return newRepo[store.SpeechCredential](d, d.schema.speechCredentials, s)
 }
-func (d *DB) JSApps(s store.Scope) store.Repo[store.JSApp] {
-	return newRepo[store.JSApp](d, d.schema.jsApps, s)
-}
-func (d *DB) JSAppVersions(s store.Scope) store.Repo[store.JSAppVersion] {
-	return newRepo[store.JSAppVersion](d, d.schema.jsAppVersions, s)
-}
 
 // APIKeys is the generic repository with one difference: Create makes the
 // token itself (a UUID v4, like jambonz), stores only its SHA-256 and hands

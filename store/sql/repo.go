@@ -95,9 +95,15 @@ func (d *DB) insert(ctx context.Context, tx *sql.Tx, t *table, s store.Scope, v 
 	if err := d.claim(ctx, tx, t, s, v); err != nil {
 		return err
 	}
+	var account string
+	if f, ok := t.m.byCol["account_sid"]; ok {
+		account = f.str(v)
+	}
 	for _, rf := range t.refs {
 		if val := t.m.byCol[rf.col].str(v); val != "" {
-			if err := visible(ctx, tx, rf.to, s, val, rf.col); err != nil {
+			// A new row has no sid yet: no row is its child, and its
+			// account is the one claim settled.
+			if err := checkRef(ctx, tx, t, rf, s, val, "", account); err != nil {
 				return err
 			}
 		}
@@ -196,9 +202,41 @@ func (d *DB) claim(ctx context.Context, tx *sql.Tx, t *table, s store.Scope, v r
 	return nil
 }
 
+// checkRef checks that the row val named by the ref column rf of a row of
+// from may be referenced by a caller in s: visible in the scope, and, when
+// from says so, of the same account as the referring row or one of its
+// children. fromSID is the referring row's sid ("" while it is created) and
+// account its account_sid when it is known (on create).
+func checkRef(ctx context.Context, q queryer, from *table, rf ref, s store.Scope, val, fromSID, account string) error {
+	t := rf.to
+	w, args := refWhere(t, s)
+	col := func(c string) string { return quote(t.name) + "." + quote(c) }
+	if from.sameAccount[rf.col] {
+		if fromSID == "" {
+			w += " AND " + col("account_sid") + " = ?"
+			args = append(args, account)
+		} else {
+			w += " AND " + col("account_sid") + " = (SELECT " + quote(from.name) + "." + quote("account_sid") +
+				" FROM " + quote(from.name) + " WHERE " + quote(from.name) + "." + quote(from.pk) + " = ?)"
+			args = append(args, fromSID)
+		}
+	}
+	if from.ownChild[rf.col] {
+		w += " AND " + col(t.parentCol) + " = ?"
+		args = append(args, fromSID)
+	}
+	return exists(ctx, q, t, val, rf.col, w, args)
+}
+
 // visible checks that the row sid of t may be referenced by a caller in s.
 func visible(ctx context.Context, q queryer, t *table, s store.Scope, sid, col string) error {
 	w, args := refWhere(t, s)
+	return exists(ctx, q, t, sid, col, w, args)
+}
+
+// exists checks that the row sid of t meets the condition w, or answers
+// ErrNotFound naming col.
+func exists(ctx context.Context, q queryer, t *table, sid, col, w string, args []any) error {
 	rows, err := q.QueryContext(ctx, "SELECT 1 FROM "+quote(t.name)+" WHERE "+quote(t.name)+"."+quote(t.pk)+
 		" = ? AND "+w, append([]any{sid}, args...)...)
 	if err != nil {
@@ -362,7 +400,7 @@ func (d *DB) update(ctx context.Context, tx *sql.Tx, t *table, s store.Scope, si
 		if a != nil {
 			for _, rf := range t.refs {
 				if rf.col == k {
-					if err := visible(ctx, tx, rf.to, s, a.(string), k); err != nil {
+					if err := checkRef(ctx, tx, t, rf, s, a.(string), sid, ""); err != nil {
 						return err
 					}
 				}
@@ -431,6 +469,9 @@ func (r *repo[T]) Delete(ctx context.Context, sid string) error {
 		if err != nil {
 			return err
 		}
+		if err := usedBy(ctx, tx, r.t, sid); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+quote(r.t.name)+where, args...); err != nil {
 			return err
 		}
@@ -444,6 +485,23 @@ func (r *repo[T]) Delete(ctx context.Context, sid string) error {
 	})
 	if err != nil {
 		return r.d.wrap("delete "+r.t.name+" "+sid, opDelete, err)
+	}
+	return nil
+}
+
+// usedBy answers ErrInUse while a row of another table names the row sid of
+// t in one of t.usedBy's columns.
+func usedBy(ctx context.Context, tx *sql.Tx, t *table, sid string) error {
+	for _, u := range t.usedBy {
+		var one int
+		err := tx.QueryRowContext(ctx, "SELECT 1 FROM "+quote(u.to.name)+" WHERE "+quote(u.to.name)+"."+quote(u.col)+
+			" = ? LIMIT 1", sid).Scan(&one)
+		switch {
+		case err == nil:
+			return fmt.Errorf("%s %s is named by %s.%s: %w", t.name, sid, u.to.name, u.col, store.ErrInUse)
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
 	}
 	return nil
 }

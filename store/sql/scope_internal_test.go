@@ -56,7 +56,7 @@ func TestEveryTableScoped(t *testing.T) {
 	require.NoError(t, err)
 	for _, tb := range []*table{sch.serviceProviders, sch.accounts, sch.accountLimits, sch.applications, sch.phoneNumbers,
 		sch.voipCarriers, sch.sipGateways, sch.lcr, sch.lcrRoutes, sch.lcrCarrierSetEntries, sch.clients, sch.apiKeys,
-		sch.speechCredentials, sch.jsApps, sch.jsAppVersions, sch.cdrs, sch.alerts} {
+		sch.speechCredentials, sch.jsApps, sch.jsAppVersions, sch.jsAppInvocations, sch.cdrs, sch.alerts} {
 		require.NotEqual(t, ownNone, tb.own, tb.name)
 		where, _ := scopeWhere(tb, store.ForAccount("sp", "a"))
 		require.NotEqual(t, "1 = 0", where, tb.name)

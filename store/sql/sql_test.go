@@ -81,7 +81,7 @@ func TestUpgrade(t *testing.T) {
 			st, err := db.MigrationStatus(ctx)
 			require.NoError(t, err)
 			require.Zero(t, st.Current, "a new database has nothing applied")
-			require.Equal(t, int64(2), st.Latest)
+			require.Equal(t, int64(3), st.Latest)
 			require.Empty(t, st.Tables)
 
 			applied, err := db.MigrateTo(ctx, 1)
@@ -106,11 +106,29 @@ func TestUpgrade(t *testing.T) {
 			cdr := store.CDR{CallSID: uuid.NewString(), AccountSID: acct.AccountSID, Direction: "inbound", From: "+1", To: "+2",
 				CallID: "c@x", SIPStatus: 200, AttemptedAt: at, TerminatedAt: at.Add(time.Minute)}
 			require.NoError(t, db.WriteCDRs(ctx, []store.CDR{cdr}))
+			// A JS app of version 1, in version 1's columns: its variables
+			// were sealed and its current version was a number.
+			jsApp, jsV1, jsV2 := uuid.NewString(), uuid.NewString(), uuid.NewString()
+			sealedVars, err := sealer(t).Seal(`{"TOKEN":"t0k3n"}`)
+			require.NoError(t, err)
+			now := time.Now().UTC().Format("2006-01-02 15:04:05.000")
+			for _, q := range []struct {
+				sql  string
+				args []any
+			}{
+				{"INSERT INTO `js_apps` (`js_app_sid`, `account_sid`, `name`, `current_version`, `env_vars`, `created_at`, `updated_at`) VALUES (?, ?, 'js', 2, ?, ?, ?)",
+					[]any{jsApp, acct.AccountSID, sealedVars, now, now}},
+				{"INSERT INTO `js_app_versions` (`js_app_version_sid`, `js_app_sid`, `version`, `source`, `created_at`) VALUES (?, ?, 1, 'export default {}', ?), (?, ?, 2, 'module.exports = {}', ?)",
+					[]any{jsV1, jsApp, now, jsV2, jsApp, now}},
+			} {
+				_, err := db.SQL().ExecContext(ctx, q.sql, q.args...)
+				require.NoError(t, err, q.sql)
+			}
 
 			// Upgrade, twice: the second is a no-op.
 			applied, err = db.Migrate(ctx)
 			require.NoError(t, err)
-			require.Equal(t, []int64{2}, applied)
+			require.Equal(t, []int64{2, 3}, applied)
 			applied, err = db.Migrate(ctx)
 			require.NoError(t, err)
 			require.Empty(t, applied)
@@ -121,6 +139,18 @@ func TestUpgrade(t *testing.T) {
 			require.Equal(t, 1, versions["accounts"])
 			require.True(t, hasIndex(t, db, "cdrs", "cdrs_account_attempted_idx"))
 			require.True(t, hasIndex(t, db, "alerts", "alerts_account_created_idx"))
+			require.Equal(t, 2, versions["js_apps"])
+			require.Equal(t, 1, versions["js_app_invocations"])
+
+			js, err := db.JSApps(store.Admin()).Get(ctx, jsApp)
+			require.NoError(t, err)
+			require.Equal(t, jsV2, js.ActiveVersionSID, "current_version 2 became the sid of version 2")
+			require.Equal(t, `{"TOKEN":"t0k3n"}`, js.SecretEnvVars, "the sealed variables are the secret ones")
+			require.Empty(t, js.EnvVars)
+			v2, err := db.JSAppVersions(store.Admin()).Get(ctx, jsV2)
+			require.NoError(t, err)
+			require.Equal(t, 2, v2.Version)
+			require.Equal(t, "module.exports = {}", v2.Source)
 
 			got, err := db.Accounts(store.Admin()).Get(ctx, acct.AccountSID)
 			require.NoError(t, err)
@@ -135,10 +165,11 @@ func TestUpgrade(t *testing.T) {
 
 			st, err = db.MigrationStatus(ctx)
 			require.NoError(t, err)
-			require.Equal(t, sqlstore.MigrationStatus{Driver: d.name, Current: 2, Latest: 2,
+			require.Equal(t, sqlstore.MigrationStatus{Driver: d.name, Current: 3, Latest: 3,
 				Migrations: st.Migrations, Tables: st.Tables}, st)
-			require.Len(t, st.Migrations, 2)
+			require.Len(t, st.Migrations, 3)
 			require.Equal(t, "0002_recent_calls_indexes.sql", st.Migrations[1].Name)
+			require.Equal(t, "0003_js_apps.sql", st.Migrations[2].Name)
 			for _, m := range st.Migrations {
 				require.True(t, m.Applied(), m.Name)
 			}
@@ -167,7 +198,7 @@ func TestSchemaTooNew(t *testing.T) {
 			st, err := db.MigrationStatus(ctx)
 			require.NoError(t, err)
 			require.Equal(t, int64(99), st.Current)
-			require.Equal(t, int64(2), st.Latest)
+			require.Equal(t, int64(3), st.Latest)
 		})
 	}
 }
@@ -203,7 +234,7 @@ func TestConcurrentMigrate(t *testing.T) {
 			for a := range applied {
 				total += a
 			}
-			require.Equal(t, 2, total, "each migration ran exactly once")
+			require.Equal(t, 3, total, "each migration ran exactly once")
 		})
 	}
 }

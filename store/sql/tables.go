@@ -52,6 +52,17 @@ type table struct {
 	carrySP bool
 
 	refs []ref
+	// sameAccount lists ref columns whose row must also belong to the
+	// referring row's account (an application's JS app), not merely be
+	// visible to the caller.
+	sameAccount map[string]bool
+	// ownChild lists ref columns whose row must be a child of the referring
+	// row (a JS app's active version is one of its own versions).
+	ownChild map[string]bool
+	// usedBy lists the columns of other tables that may name a row of this
+	// one without a foreign key (one that would cycle): Delete answers
+	// store.ErrInUse while one does.
+	usedBy []ref
 
 	// The narrowest scope allowed to create, update and delete rows; a
 	// narrower caller gets store.ErrForbidden.
@@ -69,7 +80,7 @@ type table struct {
 type schema struct {
 	webhooks, serviceProviders, accounts, accountLimits, applications, phoneNumbers,
 	voipCarriers, sipGateways, lcr, lcrRoutes, lcrCarrierSetEntries, clients, apiKeys,
-	speechCredentials, jsApps, jsAppVersions, cdrs, alerts *table
+	speechCredentials, jsApps, jsAppVersions, jsAppInvocations, cdrs, alerts *table
 }
 
 func newTable[T any](name, pk string, own ownership) (*table, error) {
@@ -110,6 +121,7 @@ func newSchema() (*schema, error) {
 	s.speechCredentials = must(newTable[store.SpeechCredential]("speech_credentials", "speech_credential_sid", ownEither))
 	s.jsApps = must(newTable[store.JSApp]("js_apps", "js_app_sid", ownAccount))
 	s.jsAppVersions = must(newTable[store.JSAppVersion]("js_app_versions", "js_app_version_sid", ownParent))
+	s.jsAppInvocations = must(newTable[invocationRow]("js_app_invocations", "js_app_invocation_sid", ownAccount))
 	s.cdrs = must(newTable[store.CDR]("cdrs", "call_sid", ownAccount))
 	s.alerts = must(newTable[store.Alert]("alerts", "alert_sid", ownAccount))
 	for _, err := range errs {
@@ -132,7 +144,9 @@ func newSchema() (*schema, error) {
 	s.accountLimits.createMin, s.accountLimits.updateMin, s.accountLimits.deleteMin =
 		store.ScopeServiceProvider, store.ScopeServiceProvider, store.ScopeServiceProvider
 
-	s.applications.refs = []ref{{"account_sid", acct}, {"service_provider_sid", sp}, {"js_app_sid", s.jsApps}}
+	s.applications.refs = []ref{{"account_sid", acct}, {"service_provider_sid", sp}, {"js_app_sid", s.jsApps},
+		{"fallback_js_app_sid", s.jsApps}}
+	s.applications.sameAccount = map[string]bool{"js_app_sid": true, "fallback_js_app_sid": true}
 	s.phoneNumbers.refs = []ref{{"account_sid", acct}, {"service_provider_sid", sp},
 		{"voip_carrier_sid", s.voipCarriers}, {"application_sid", s.applications}}
 	s.voipCarriers.refs = []ref{{"account_sid", acct}, {"service_provider_sid", sp}, {"application_sid", s.applications}}
@@ -149,9 +163,21 @@ func newSchema() (*schema, error) {
 	s.apiKeys.readOnly["token_hash"] = true
 	s.apiKeys.readOnly["last_used"] = true
 	s.speechCredentials.refs = []ref{{"account_sid", acct}, {"service_provider_sid", sp}}
-	s.jsApps.refs = []ref{{"account_sid", acct}}
+	s.jsApps.refs = []ref{{"account_sid", acct}, {"active_version_sid", s.jsAppVersions}}
+	s.jsApps.ownChild = map[string]bool{"active_version_sid": true}
 	s.jsApps.readOnly["updated_at"] = true
 	parent(s.jsAppVersions, "js_app_sid", s.jsApps)
+	// A version is what was uploaded: its number, source and fingerprint never change.
+	for _, c := range []string{"version", "source", "sha256"} {
+		s.jsAppVersions.readOnly[c] = true
+	}
+	// No foreign key from js_apps.active_version_sid: with the versions'
+	// ON DELETE CASCADE it would cycle, and InnoDB then refuses to delete an
+	// app that has an active version.
+	s.jsAppVersions.usedBy = []ref{{"active_version_sid", s.jsApps}}
+	// SQLite has no foreign key on fallback_js_app_sid (migration 0003).
+	s.jsApps.usedBy = []ref{{"js_app_sid", s.applications}, {"fallback_js_app_sid", s.applications}}
+	s.jsAppInvocations.refs = []ref{{"js_app_sid", s.jsApps}}
 
 	// Ownership is fixed at creation: moving a row to another tenant is a
 	// delete and a create, never a patch.

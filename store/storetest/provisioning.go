@@ -40,6 +40,8 @@ func RunProvisioning(t *testing.T, open func(t *testing.T) store.Provisioning) {
 		{"CDRs", testCDRs},
 		{"Alerts", testAlerts},
 		{"TableVersions", testTableVersions},
+		{"JSApps", testJSApps},
+		{"JSAppInvocations", testJSAppInvocations},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -103,10 +105,11 @@ func newTenant(t *testing.T, p store.Provisioning, sp string) tenant {
 	require.NoError(t, err)
 	tn.entry, err = p.LCRCarrierSetEntries(s).Create(ctx, &store.LCRCarrierSetEntry{LCRRouteSID: tn.route, VoipCarrierSID: tn.carrier, Workload: 1, Priority: 1})
 	require.NoError(t, err)
-	tn.jsApp, err = p.JSApps(s).Create(ctx, &store.JSApp{Name: unique("js"), CurrentVersion: 1})
+	tn.jsApp, err = p.JSApps(s).Create(ctx, &store.JSApp{Name: unique("js"), SecretEnvVars: `{"KEY":"js-secret"}`})
 	require.NoError(t, err)
-	tn.jsVersion, err = p.JSAppVersions(s).Create(ctx, &store.JSAppVersion{JSAppSID: tn.jsApp, Version: 1, Source: "export default {}"})
+	tn.jsVersion, err = p.JSAppVersions(s).Create(ctx, &store.JSAppVersion{JSAppSID: tn.jsApp, Source: "export default {}"})
 	require.NoError(t, err)
+	require.NoError(t, p.JSApps(s).Update(ctx, tn.jsApp, store.Patch{"active_version_sid": tn.jsVersion}))
 	tn.speech, err = p.SpeechCredentials(s).Create(ctx, &store.SpeechCredential{Vendor: "google", Credential: `{"key":"speech-secret"}`, UseForTTS: true})
 	require.NoError(t, err)
 	tn.apiKey, err = p.APIKeys(s).Create(ctx, &store.APIKey{})
@@ -296,20 +299,24 @@ func testCRUD(t *testing.T, p store.Provisioning) {
 		}},
 		{"JSApps", func(t *testing.T) {
 			var created time.Time
-			crud(t, p.JSApps(s), &store.JSApp{Name: unique("js"), Description: "d", EnvVars: `{"A":"1"}`},
+			crud(t, p.JSApps(s), &store.JSApp{Name: unique("js"), Description: "d", EnvVars: `{"A":"1"}`, SecretEnvVars: `{"B":"2"}`},
 				func(r store.JSApp) string { created = r.UpdatedAt; return r.JSAppSID },
-				store.Patch{"current_version": 3},
+				store.Patch{"description": "changed", "env_vars": `{"A":"3"}`, "secret_env_vars": nil},
 				func(t *testing.T, got store.JSApp) {
-					require.Equal(t, 3, got.CurrentVersion)
+					require.Equal(t, "changed", got.Description)
+					require.Equal(t, `{"A":"3"}`, got.EnvVars)
+					require.Empty(t, got.SecretEnvVars)
 					require.False(t, got.UpdatedAt.Before(created), "updated_at moves on update")
 				})
 		}},
 		{"JSAppVersions", func(t *testing.T) {
-			crud(t, p.JSAppVersions(s), &store.JSAppVersion{JSAppSID: tn.jsApp, Version: 2, Source: strings.Repeat("// big\n", 2000)},
+			src := strings.Repeat("// big\n", 2000)
+			crud(t, p.JSAppVersions(s), &store.JSAppVersion{JSAppSID: tn.jsApp, Label: "app.js", Source: src},
 				func(r store.JSAppVersion) string { return r.JSAppVersionSID },
-				store.Patch{"source": "export default {call: () => []}"},
+				store.Patch{"label": "renamed.js"},
 				func(t *testing.T, got store.JSAppVersion) {
-					require.Equal(t, "export default {call: () => []}", got.Source)
+					require.Equal(t, "renamed.js", got.Label)
+					require.Equal(t, src, got.Source)
 				})
 		}},
 	}
@@ -327,7 +334,7 @@ func testTableVersions(t *testing.T, p store.Provisioning) {
 	}
 	for _, table := range []string{"service_providers", "accounts", "account_limits", "applications", "webhooks",
 		"phone_numbers", "voip_carriers", "sip_gateways", "lcr", "lcr_routes", "lcr_carrier_set_entry", "clients",
-		"api_keys", "speech_credentials", "js_apps", "js_app_versions", "cdrs", "alerts"} {
+		"api_keys", "speech_credentials", "js_apps", "js_app_versions", "js_app_invocations", "cdrs", "alerts"} {
 		require.GreaterOrEqual(t, got[table], 1, "tableversions has %s", table)
 	}
 	require.NoError(t, p.Ping(t.Context()))

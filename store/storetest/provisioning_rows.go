@@ -107,7 +107,7 @@ func testSecrets(t *testing.T, p store.Provisioning) {
 	app, err := p.Applications(s).Create(ctx, &store.Application{Name: unique("sec"), EnvVars: `{"API_TOKEN":"app-env-secret"}`,
 		CallHook: &store.Webhook{URL: "https://s.example.com", Username: "u", Password: "hook-secret"}})
 	require.NoError(t, err)
-	jsApp, err := p.JSApps(s).Create(ctx, &store.JSApp{Name: unique("sec"), EnvVars: `{"K":"js-env-secret"}`})
+	jsApp, err := p.JSApps(s).Create(ctx, &store.JSApp{Name: unique("sec"), SecretEnvVars: `{"K":"js-env-secret"}`})
 	require.NoError(t, err)
 	carrier, err := p.VoipCarriers(s).Create(ctx, &store.VoipCarrier{Name: unique("sec"), RegisterPassword: "reg-secret", InboundAuthPassword: "inbound-secret"})
 	require.NoError(t, err)
@@ -146,9 +146,9 @@ func testSecrets(t *testing.T, p store.Provisioning) {
 			c, err := p.SpeechCredentials(s).Get(ctx, tn.speech)
 			return c.Credential, err
 		}},
-		{"js app env_vars", "SELECT `env_vars` FROM `js_apps` WHERE `js_app_sid` = ?", jsApp, `{"K":"js-env-secret"}`, func() (string, error) {
+		{"js app secret_env_vars", "SELECT `secret_env_vars` FROM `js_apps` WHERE `js_app_sid` = ?", jsApp, `{"K":"js-env-secret"}`, func() (string, error) {
 			j, err := p.JSApps(s).Get(ctx, jsApp)
-			return j.EnvVars, err
+			return j.SecretEnvVars, err
 		}},
 	}
 	for _, c := range cases {
@@ -365,6 +365,11 @@ func testInUse(t *testing.T, p store.Provisioning) {
 			require.NoError(t, p.Applications(s).Update(ctx, tn.app, store.Patch{"js_app_sid": tn.jsApp}))
 			return p.JSApps(s).Delete(ctx, tn.jsApp)
 		}},
+		{"js app used as an application's fallback", func() error {
+			require.NoError(t, p.Applications(s).Update(ctx, tn.app, store.Patch{"js_app_sid": nil, "fallback_js_app_sid": tn.jsApp}))
+			return p.JSApps(s).Delete(ctx, tn.jsApp)
+		}},
+		{"the active version of a js app", func() error { return p.JSAppVersions(s).Delete(ctx, tn.jsVersion) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -388,8 +393,8 @@ func testInUse(t *testing.T, p store.Provisioning) {
 	require.NoError(t, p.VoipCarriers(s).Delete(ctx, tn.carrier))
 	_, err = p.SipGateways(s).Get(ctx, tn.gateway)
 	require.ErrorIs(t, err, store.ErrNotFound, "gateways go with their carrier")
-	require.NoError(t, p.Applications(s).Update(ctx, tn.app, store.Patch{"js_app_sid": nil}))
-	require.NoError(t, p.JSApps(s).Delete(ctx, tn.jsApp))
+	require.NoError(t, p.Applications(s).Update(ctx, tn.app, store.Patch{"js_app_sid": nil, "fallback_js_app_sid": nil}))
+	require.NoError(t, p.JSApps(s).Delete(ctx, tn.jsApp), "an app goes with its active version")
 	_, err = p.JSAppVersions(s).Get(ctx, tn.jsVersion)
 	require.ErrorIs(t, err, store.ErrNotFound, "versions go with their JS app")
 	require.NoError(t, p.Applications(s).Delete(ctx, tn.app))

@@ -66,9 +66,9 @@ func allKinds(p store.Provisioning) []kindOps {
 		opsFor("speech_credentials", p.SpeechCredentials, func(r store.SpeechCredential) string { return r.SpeechCredentialSID },
 			func(tn tenant) string { return tn.speech }, store.Patch{"use_for_stt": true}),
 		opsFor("js_apps", p.JSApps, func(r store.JSApp) string { return r.JSAppSID },
-			func(tn tenant) string { return tn.jsApp }, store.Patch{"current_version": 2}),
+			func(tn tenant) string { return tn.jsApp }, store.Patch{"description": "x"}),
 		opsFor("js_app_versions", p.JSAppVersions, func(r store.JSAppVersion) string { return r.JSAppVersionSID },
-			func(tn tenant) string { return tn.jsVersion }, store.Patch{"source": "x"}),
+			func(tn tenant) string { return tn.jsVersion }, store.Patch{"label": "x"}),
 	}
 }
 
