@@ -27,6 +27,9 @@ var (
 	// has an outbound gateway for the number (603, as jambonz), or the
 	// requested trunk is not one of them (404).
 	ErrNoCarrier = errors.New("sip/route: no outbound carrier")
+	// ErrNotRegistered means a user target has no live registration in the
+	// account's realm (404).
+	ErrNotRegistered = errors.New("sip/route: user not registered")
 )
 
 // RejectError is a routing refusal: the SIP final response to send.

@@ -23,6 +23,12 @@ type Config struct {
 	// Provisioning is where carriers, numbers, accounts and applications
 	// are read (admin scope). Required.
 	Provisioning store.Provisioning
+	// Limiter, when set, admits each routed call against its account's
+	// limits (package sip/limits); a refused call is a *RejectError.
+	Limiter Limiter
+	// Registrations are the live bindings read to call registered users
+	// (User). Optional: without them User fails.
+	Registrations store.Registrations
 	// GatewayTTL is how long the list of inbound gateways is kept before it
 	// is read again. Default 5 s; a negative value disables the cache.
 	GatewayTTL time.Duration
@@ -124,6 +130,9 @@ type Result struct {
 	Called string
 	// Client is the calling client (FromClient only).
 	Client store.Client
+	// Release gives back the call's slot of its account's limits (see
+	// Track); idempotent, never nil for a routed call.
+	Release func()
 }
 
 // CarrierName is the name of the carrier the call came from, "" for others.
@@ -131,7 +140,21 @@ func (r Result) CarrierName() string { return r.Carrier.Name }
 
 // Route decides where a call goes. It returns a *RejectError when the call
 // is to be refused, and other errors (a database failure) wrapped.
+//
+// A routed call holds a slot of its account's limits (Config.Limiter) until
+// Result.Release is called, or the Track release of ctx.
 func (r *Router) Route(ctx context.Context, c Call) (Result, error) {
+	res, err := r.route(ctx, c)
+	if err != nil {
+		return Result{}, err
+	}
+	if res.Release, err = r.admit(ctx, res.Account); err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+func (r *Router) route(ctx context.Context, c Call) (Result, error) {
 	if c.Identity != nil {
 		return r.fromClient(ctx, c)
 	}

@@ -218,3 +218,49 @@ func TestNewNeedsProvisioning(t *testing.T) {
 	_, err := route.New(route.Config{})
 	require.True(t, errors.Is(err, route.ErrConfig))
 }
+
+// countingLimiter admits up to max calls and counts them.
+type countingLimiter struct {
+	mu          sync.Mutex
+	active, max int
+}
+
+func (c *countingLimiter) Admit(_ context.Context, _ store.Account) (func(), error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.active >= c.max {
+		return nil, &route.RejectError{Status: 503, Reason: "Maximum Calls In Progress"}
+	}
+	c.active++
+	return func() { c.mu.Lock(); c.active--; c.mu.Unlock() }, nil
+}
+
+// TestRouteAdmits: a routed call holds a slot of the limiter until the
+// Track release (the INVITE handler's end) or Result.Release.
+func TestRouteAdmits(t *testing.T) {
+	f := newFixture(t)
+	lim := &countingLimiter{max: 1}
+	r, err := route.New(route.Config{Provisioning: f.db, Limiter: lim})
+	require.NoError(t, err)
+	call := route.Call{Source: netip.MustParseAddrPort("203.0.113.55:5060"), Called: "15551230001"}
+	ctx, release := route.Track(context.Background())
+	_, err = r.Route(ctx, call)
+	require.NoError(t, err)
+	_, err = r.Route(context.Background(), call)
+	var re *route.RejectError
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, 503, re.Status)
+	release()
+	release()
+	require.Zero(t, lim.active)
+	res, err := r.Route(context.Background(), call)
+	require.NoError(t, err)
+	require.Equal(t, 1, lim.active)
+	res.Release()
+	res.Release()
+	require.Zero(t, lim.active)
+	// A refused route takes no slot.
+	_, err = r.Route(context.Background(), route.Call{Source: netip.MustParseAddrPort("203.0.113.55:5060"), Called: "15550000000"})
+	require.ErrorIs(t, err, route.ErrNumberNotFound)
+	require.Zero(t, lim.active)
+}
