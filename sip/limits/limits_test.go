@@ -140,4 +140,3 @@ func TestLimitsAreReadAgainAfterTTL(t *testing.T) {
 	_, err = f.lim.Admit(ctx, f.acctRecord)
 	require.NoError(t, err)
 }
-
