@@ -76,6 +76,8 @@ type Session struct {
 	finished     bool
 	// obs is nil unless the call is observed (observe.go).
 	obs *observation
+	// room names the media room the call is in (a dial's bridge).
+	room string
 }
 
 func newSession(m *Manager, leg Leg, info CallInfo, app Application) *Session {
