@@ -44,6 +44,9 @@ type Config struct {
 	// Calls takes live-control commands for the calls running on this node
 	// (PUT /Accounts/{sid}/Calls/{callSid}); nil answers those with 503.
 	Calls CallControl
+	// Simulations runs the console's simulated calls (api/simulate.go);
+	// nil answers those routes with 503.
+	Simulations Simulations
 	// RateLimit bounds /v1 requests per source address and per API key.
 	// The zero value means the defaults of [RateLimit].
 	RateLimit RateLimit
@@ -102,6 +105,7 @@ func New(cfg Config) *Server {
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{})))
+	mountConsole(s.app)
 	if cfg.Provisioning != nil {
 		mountV1(s.app, cfg)
 	}

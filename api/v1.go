@@ -27,12 +27,13 @@ type v1 struct {
 	byKey    *limiter
 	maxDepth int
 	doc      *apiDoc
+	sims     Simulations
 }
 
 // mountV1 registers /v1 on app. cfg has its defaults applied by New.
 func mountV1(app *fiber.App, cfg Config) {
 	v := &v1{prov: cfg.Provisioning, live: cfg.Live, calls: cfg.Calls, log: cfg.Logger, now: cfg.Now, maxDepth: cfg.MaxJSONDepth,
-		doc: newAPIDoc()}
+		doc: newAPIDoc(), sims: cfg.Simulations}
 	if rl := cfg.RateLimit.withDefaults(); !rl.Disabled {
 		v.byAddr = newLimiter(rl.PerAddress, cfg.Now)
 		v.byKey = newLimiter(rl.PerKey, cfg.Now)
@@ -44,8 +45,10 @@ func mountV1(app *fiber.App, cfg Config) {
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Send(openapi)
 	})
+	v.simulationSocket(app) // authenticated by its first message, not a header
 	g := app.Group("/v1", v.limitByAddress, v.checkDepth, v.authenticate)
 	v.routes(g)
+	v.simulationRoutes(g)
 	doc, err := v.doc.document()
 	if err != nil {
 		// The document is built from this package's own tables: a failure
