@@ -18,6 +18,9 @@ import (
 // checkDepth refuses a /v1 body nested deeper than the configured limit
 // before anything decodes it.
 func (v *v1) checkDepth(c *fiber.Ctx) error {
+	if isSourceUpload(c) {
+		return c.Next() // JavaScript, not JSON: read as text, never decoded
+	}
 	if b := c.Body(); len(b) > 0 && jsonDepth(b, v.maxDepth) > v.maxDepth {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("request body is nested deeper than %d levels", v.maxDepth))
 	}

@@ -47,6 +47,11 @@ type Config struct {
 	// Simulations runs the console's simulated calls (api/simulate.go);
 	// nil answers those routes with 503.
 	Simulations Simulations
+	// CompileJS checks that an uploaded JS app version compiles (cmd wires
+	// sandbox's compiler). It returns a *CompileError for a syntax error,
+	// answered 422 with its line and column; any other error answers 503.
+	// Nil stores versions unchecked.
+	CompileJS func(source string) error
 	// RateLimit bounds /v1 requests per source address and per API key.
 	// The zero value means the defaults of [RateLimit].
 	RateLimit RateLimit

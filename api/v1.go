@@ -28,12 +28,14 @@ type v1 struct {
 	maxDepth int
 	doc      *apiDoc
 	sims     Simulations
+	// compileJS checks JS app uploads (Config.CompileJS).
+	compileJS func(source string) error
 }
 
 // mountV1 registers /v1 on app. cfg has its defaults applied by New.
 func mountV1(app *fiber.App, cfg Config) {
 	v := &v1{prov: cfg.Provisioning, live: cfg.Live, calls: cfg.Calls, log: cfg.Logger, now: cfg.Now, maxDepth: cfg.MaxJSONDepth,
-		doc: newAPIDoc(), sims: cfg.Simulations}
+		doc: newAPIDoc(), sims: cfg.Simulations, compileJS: cfg.CompileJS}
 	if rl := cfg.RateLimit.withDefaults(); !rl.Disabled {
 		v.byAddr = newLimiter(rl.PerAddress, cfg.Now)
 		v.byKey = newLimiter(rl.PerKey, cfg.Now)
@@ -49,6 +51,7 @@ func mountV1(app *fiber.App, cfg Config) {
 	g := app.Group("/v1", v.limitByAddress, v.checkDepth, v.authenticate)
 	v.routes(g)
 	v.simulationRoutes(g)
+	v.jsAppRoutes(g)
 	doc, err := v.doc.document()
 	if err != nil {
 		// The document is built from this package's own tables: a failure

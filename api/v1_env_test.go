@@ -97,6 +97,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		Live:         live,
 		Now:          e.clock.now,
 		RateLimit:    RateLimit{Disabled: true},
+		CompileJS:    compileJS,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -34,10 +34,13 @@ func (e *env) seedAccount(i, j int) []owned {
 	entry := e.create("/v1/LcrCarrierSetEntries", a.key, map[string]any{"lcr_route_sid": route, "voip_carrier_sid": carrier, "workload": 1, "priority": 1})
 	client := e.create("/v1/Clients", a.key, map[string]any{"username": "user" + tag, "password": "secret" + tag, "is_active": true})
 	speech := e.create("/v1/Accounts/"+a.account+"/SpeechCredentials", a.key, map[string]any{"vendor": "google", "label": "l" + tag, "service_key": "{\"private_key\":\"k" + tag + "\"}"})
+	acctPath := "/v1/Accounts/" + a.account
+	jsApp := e.create(acctPath+"/JsApps", a.key, map[string]any{"name": "js" + tag, "env_vars": map[string]any{"GREETING": "hi" + tag},
+		"secret_env_vars": map[string]any{"TOKEN": "js-secret-" + tag}})
+	jsVersion := e.create(acctPath+"/JsApps/"+jsApp+"/Versions?activate=true", a.key, map[string]any{"source": "module.exports = {call: () => []} // " + tag})
 	r := e.do("POST", "/v1/ApiKeys", a.key, map[string]any{})
 	require.Equal(e.t, 201, r.code, r.raw)
 	key := r.obj(e.t)["sid"].(string)
-	acctPath := "/v1/Accounts/" + a.account
 	return []owned{
 		{"account", a.account, acctPath, map[string]any{"name": "renamed"}},
 		{"application", app, "/v1/Applications/" + app, map[string]any{"name": "x"}},
@@ -51,6 +54,8 @@ func (e *env) seedAccount(i, j int) []owned {
 		{"client", client, "/v1/Clients/" + client, map[string]any{"is_active": false}},
 		{"speech credential", speech, acctPath + "/SpeechCredentials/" + speech, map[string]any{"label": "x"}},
 		{"api key", key, "/v1/ApiKeys/" + key, nil},
+		{"js app", jsApp, acctPath + "/JsApps/" + jsApp, map[string]any{"name": "x", "active_version_sid": nil}},
+		{"js app version", jsVersion, acctPath + "/JsApps/" + jsApp + "/Versions/" + jsVersion, nil},
 	}
 }
 
@@ -59,7 +64,7 @@ func accountPaths(acct string) []string {
 	p := "/v1/Accounts/" + acct
 	return []string{p, p + "/Applications", p + "/VoipCarriers", p + "/ApiKeys", p + "/SpeechCredentials",
 		p + "/WebhookSecret", p + "/Limits", p + "/RecentCalls?page=1&count=25", p + "/Alerts?page=1&count=25",
-		p + "/RegisteredSipUsers", p + "/RegisteredSipUsers/alice", p + "/Queues", p + "/Conferences", p + "/CallCount"}
+		p + "/RegisteredSipUsers", p + "/RegisteredSipUsers/alice", p + "/Queues", p + "/Conferences", p + "/CallCount", p + "/JsApps"}
 }
 
 // listPaths are every collection a key may list.
@@ -188,7 +193,8 @@ func TestTenantIsolation(t *testing.T) {
 			for i := range 2 {
 				for j := range 2 {
 					for _, rec := range seeded[i][j] {
-						if rec.kind == "api key" || rec.kind == "speech credential" || rec.kind == "nested application" {
+						if rec.kind == "api key" || rec.kind == "speech credential" || rec.kind == "nested application" ||
+							strings.HasPrefix(rec.kind, "js app") {
 							continue // not in the top-level lists
 						}
 						if k.sees(i, j) {
@@ -221,6 +227,8 @@ func TestTenantIsolation(t *testing.T) {
 			{"gateway on a foreign carrier", "/v1/SipGateways", map[string]any{"voip_carrier_sid": sid("voip carrier"), "ipv4": "198.51.100.1", "netmask": 32}},
 			{"number on a foreign application", "/v1/PhoneNumbers", map[string]any{"number": "15559999", "application_sid": sid("application")}},
 			{"route in a foreign lcr", "/v1/LcrRoutes", map[string]any{"lcr_sid": sid("lcr"), "regex": "^1", "priority": 1}},
+			{"application on a foreign js app", "/v1/Applications", map[string]any{"name": "js", "js_app_sid": sid("js app")}},
+			{"application falling back on a foreign js app", "/v1/Applications", map[string]any{"name": "js", "fallback_js_app_sid": sid("js app")}},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -240,6 +248,15 @@ func TestTenantIsolation(t *testing.T) {
 		num := seeded[1][0][5]
 		require.Equal(t, "phone number", num.kind)
 		r = e.do("PUT", num.item, mine.key, map[string]any{"application_sid": sid("application")})
+		require.Equal(t, 422, r.code, r.raw)
+		// Nor may one's own JS app run another tenant's version.
+		myJS := seeded[1][0][len(seeded[1][0])-2]
+		require.Equal(t, "js app", myJS.kind)
+		r = e.do("PUT", myJS.item, mine.key, map[string]any{"active_version_sid": sid("js app version")})
+		require.Equal(t, 422, r.code, r.raw)
+		require.NotContains(t, r.raw, sid("js app version"))
+		// A provider key cannot point its account's application at another provider's JS app.
+		r = e.do("PUT", seeded[1][0][1].item, e.spKey[1], map[string]any{"js_app_sid": sid("js app")})
 		require.Equal(t, 422, r.code, r.raw)
 		// A provider key naming another provider's account.
 		r = e.do("POST", "/v1/Applications", e.spKey[1], map[string]any{"name": "x", "account_sid": victim.account})

@@ -23,7 +23,8 @@ func TestRouteMatrix(t *testing.T) {
 	bySID := map[string]string{"Accounts": victim.account, "ServiceProviders": e.sp[0]}
 	kinds := map[string]string{"Applications": "application", "PhoneNumbers": "phone number", "VoipCarriers": "voip carrier",
 		"SipGateways": "sip gateway", "Lcrs": "lcr", "LcrRoutes": "lcr route", "LcrCarrierSetEntries": "lcr carrier set entry",
-		"Clients": "client", "ApiKeys": "api key", "SpeechCredentials": "speech credential"}
+		"Clients": "client", "ApiKeys": "api key", "SpeechCredentials": "speech credential",
+		"JsApps": "js app", "Versions": "js app version"}
 	for coll, kind := range kinds {
 		for _, o := range seeded {
 			if o.kind == kind {
@@ -32,7 +33,7 @@ func TestRouteMatrix(t *testing.T) {
 		}
 	}
 	spSpeech := e.create("/v1/ServiceProviders/"+e.sp[0]+"/SpeechCredentials", e.spKey[0], map[string]any{"vendor": "google", "api_key": "sp-secret-key"})
-	secrets := []string{victim.account, e.realm[0][0], "wh_secret_initial", "sp-secret-key"}
+	secrets := []string{victim.account, e.realm[0][0], "wh_secret_initial", "sp-secret-key", "js-secret-00", "hi00"}
 	for _, o := range seeded {
 		secrets = append(secrets, o.sid)
 	}
@@ -52,7 +53,7 @@ func TestRouteMatrix(t *testing.T) {
 		hasParam := false
 		for i, s := range segs {
 			switch s {
-			case ":sid", ":rsid":
+			case ":sid", ":rsid", ":vsid":
 				hasParam = true
 				segs[i] = bySID[segs[i-1]]
 				if s == ":rsid" && segs[i-1] == "SpeechCredentials" && segs[2] == "ServiceProviders" {
@@ -127,14 +128,15 @@ func TestRouteMatrix(t *testing.T) {
 // 500, never a row that the filter should not match.
 func TestFilterInjection(t *testing.T) {
 	e := newEnv(t)
-	e.seedAccount(0, 0)
+	seeded := e.seedAccount(0, 0)
 	a := e.accounts[0][0]
+	jsLogs := seeded[len(seeded)-2].item + "/Logs?count=100&call_sid="
 	payloads := []string{"' OR '1'='1", "1; DROP TABLE applications; --", "\" OR \"\"=\"", "%", "x' UNION SELECT token_hash FROM api_keys --"}
 	paths := []string{"/v1/SipGateways?voip_carrier_sid=", "/v1/LcrRoutes?lcr_sid=", "/v1/LcrCarrierSetEntries?lcr_route_sid=",
 		"/v1/Accounts/" + a.account + "/Limits?category=", "/v1/Accounts/" + a.account + "/Queues?search=",
 		"/v1/Accounts/" + a.account + "/Alerts?page=1&count=25&alert_type=",
 		"/v1/Accounts/" + a.account + "/RecentCalls?page=1&count=25&from=",
-		"/v1/Accounts/" + a.account + "/RecentCalls?page=1&count=25&to="}
+		"/v1/Accounts/" + a.account + "/RecentCalls?page=1&count=25&to=", jsLogs}
 	for _, p := range paths {
 		for _, pl := range payloads {
 			t.Run(p+pl, func(t *testing.T) {
