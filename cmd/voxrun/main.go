@@ -5,6 +5,8 @@
 //	voxrun serve            serve SIP, media and HTTP
 //	voxrun migrate up       create or upgrade the database schema
 //	voxrun migrate status   print each table's schema version
+//	voxrun apps push FILE   upload a JS app version and make it active
+//	voxrun apps logs APP    a JS app's recent invocations and their logs
 //	voxrun version          print the version
 //
 // cmd/voxrun is the only package that sees the concrete types of all the others:
@@ -32,6 +34,8 @@ Commands:
   serve            serve SIP, media, the REST API and the console
   migrate up       create or upgrade the database schema (idempotent)
   migrate status   print each table's schema version
+  apps push FILE   upload FILE as a JS app's new active version (over the REST API)
+  apps logs APP    a JS app's recent invocations with their log lines
   version          print the version
 
 Run "voxrun <command> --help" for a command's flags. Every flag can also be
@@ -55,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = cmdServe(ctx, args[1:], stdout, stderr, getenv)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], stdout, stderr, getenv)
+	case "apps":
+		err = cmdApps(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "voxrun %s\n", version)
 		return 0

@@ -169,6 +169,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		Provisioning: st.prov,
 		Live:         st.live,
 		Calls:        calls,
+		CompileJS:    compileJS,
 		Ready: []api.Check{
 			{Name: "provisioning", Ping: st.prov.Ping},
 			{Name: "live_state", Ping: st.live.Ping},
