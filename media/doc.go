@@ -10,6 +10,7 @@
 //	media/sdp         RFC 3264 offer/answer (488/400 as typed errors)
 //	media/ports       the RTP port range, and the sockets of a leg (Lease)
 //	media/clock       the one sharded 20 ms pacing clock
+//	media/netpoll     UDP sockets read by a few epoll shards, not a goroutine each
 //	media/rtpsession  one RTP leg: symmetric RTP, reorder, RTCP, DTMF, relay
 //	media/dtmf        RFC 4733 events and the in-band Goertzel detector
 //	media/virtual     a pair of endpoints with no sockets, fed from Go
@@ -20,7 +21,7 @@
 //	media/mediatest   test support: a manual clock, collecting sinks
 //
 // A SIP leg gets its media like this: ports.Allocator.Listen binds a port
-// pair; sdp.ParseOffer and Offer.Answer negotiate (sdp.StatusOf gives the SIP
+// pair (the poller's sockets when the allocator has a netpoll.Poller); sdp.ParseOffer and Offer.Answer negotiate (sdp.StatusOf gives the SIP
 // status of a failure); rtpsession.FromSDP plus the lease's sockets and the
 // shared clock make the Config for rtpsession.New; Session.Close on BYE
 // releases everything. See the rtpsession package example.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+
+	"github.com/voxrun/voxrun/media/netpoll"
 )
 
 // The default RTP range.
@@ -23,15 +25,20 @@ type Config struct {
 	Min int
 	// Max is the highest port that may be used, RTCP included.
 	Max int
+	// Poller, when set, makes Listen bind the poller's sockets (Lease's
+	// Socket and RTCPSocket, read by its few shard goroutines) instead of
+	// package net's (RTP and RTCP, one reader goroutine each).
+	Poller *netpoll.Poller
 }
 
 // Allocator hands out even ports of a range. It is safe for concurrent use.
 type Allocator struct {
-	min   int
-	mu    sync.Mutex
-	used  []bool // used[i] is port min+2i
-	next  int    // index to try first (rotation)
-	inUse int
+	min    int
+	poller *netpoll.Poller
+	mu     sync.Mutex
+	used   []bool // used[i] is port min+2i
+	next   int    // index to try first (rotation)
+	inUse  int
 }
 
 // New returns an allocator over cfg's range.
@@ -49,7 +56,7 @@ func New(cfg Config) (*Allocator, error) {
 	}
 	// Each port p needs p+1 for RTCP, so the last usable even port is hi-1 or hi-2.
 	n := (hi-lo-1)/2 + 1
-	return &Allocator{min: lo, used: make([]bool, n)}, nil
+	return &Allocator{min: lo, poller: cfg.Poller, used: make([]bool, n)}, nil
 }
 
 // Size is how many ports the range holds.
@@ -101,7 +108,9 @@ func (a *Allocator) Release(port int) error {
 }
 
 // Lease is a port bound for one leg: the RTP socket, and the RTCP socket on
-// the next port when asked for. Close releases both and the port.
+// the next port when asked for. Close releases both and the port. The
+// sockets are package net's (RTP, RTCP) or, when the allocator has a
+// poller, the poller's (Socket, RTCPSocket); the others are nil.
 type Lease struct {
 	// Port is the RTP port; RTCP, when bound, is Port+1.
 	Port int
@@ -109,6 +118,10 @@ type Lease struct {
 	RTP *net.UDPConn
 	// RTCP is the socket bound to Port+1, or nil.
 	RTCP *net.UDPConn
+	// Socket is the poller's socket bound to Port.
+	Socket *netpoll.Conn
+	// RTCPSocket is the poller's socket bound to Port+1, or nil.
+	RTCPSocket *netpoll.Conn
 
 	a    *Allocator
 	once sync.Once
@@ -124,6 +137,12 @@ func (l *Lease) Close() error {
 		}
 		if l.RTCP != nil {
 			errs = append(errs, l.RTCP.Close())
+		}
+		if l.Socket != nil {
+			errs = append(errs, l.Socket.Close())
+		}
+		if l.RTCPSocket != nil {
+			errs = append(errs, l.RTCPSocket.Close())
 		}
 		errs = append(errs, l.a.Release(l.Port))
 		l.err = errors.Join(errs...)
@@ -151,6 +170,18 @@ func (a *Allocator) Listen(ctx context.Context, addr netip.Addr, rtcp bool) (*Le
 		if err != nil {
 			return nil, err
 		}
+		if a.poller != nil {
+			l, err := a.listenPoller(addr, port, rtcp)
+			switch {
+			case errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, syscall.EACCES):
+				skipped = append(skipped, port)
+				continue
+			case err != nil:
+				_ = a.Release(port)
+				return nil, fmt.Errorf("media/ports: %w", err)
+			}
+			return l, nil
+		}
 		rtpConn, err := listen(ctx, &lc, addr, port)
 		if err != nil {
 			if errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, syscall.EACCES) {
@@ -176,6 +207,24 @@ func (a *Allocator) Listen(ctx context.Context, addr netip.Addr, rtcp bool) (*Le
 		return l, nil
 	}
 	return nil, ErrExhausted
+}
+
+// listenPoller binds the poller's sockets on port (and port+1); on failure
+// the port is still the caller's.
+func (a *Allocator) listenPoller(addr netip.Addr, port int, rtcp bool) (*Lease, error) {
+	s, err := a.poller.Listen(netip.AddrPortFrom(addr, uint16(port)))
+	if err != nil {
+		return nil, err
+	}
+	l := &Lease{Port: port, Socket: s, a: a}
+	if rtcp {
+		l.RTCPSocket, err = a.poller.Listen(netip.AddrPortFrom(addr, uint16(port+1)))
+		if err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
+	return l, nil
 }
 
 func listen(ctx context.Context, lc *net.ListenConfig, addr netip.Addr, port int) (*net.UDPConn, error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/voxrun/voxrun/media/clock"
 	"github.com/voxrun/voxrun/media/g711"
+	"github.com/voxrun/voxrun/media/netpoll"
 	"github.com/voxrun/voxrun/media/sdp"
 )
 
@@ -20,8 +21,15 @@ type Pacer interface {
 // Config is what a session runs with. Conn and Clock are required; the
 // zero value of every other field is a sensible default.
 type Config struct {
-	// Conn is the leg's RTP socket (a media/ports Lease's RTP).
+	// Conn is the leg's RTP socket (a media/ports Lease's RTP), read by a
+	// goroutine of the session's own. Exactly one of Conn and Socket is set.
 	Conn *net.UDPConn
+	// Socket is the leg's RTP socket when the allocator has a poller (a
+	// media/ports Lease's Socket): the poller's shards read it, with no
+	// goroutine per session.
+	Socket *netpoll.Conn
+	// RTCPSocket goes with Socket as RTCPConn goes with Conn.
+	RTCPSocket *netpoll.Conn
 	// Closer is closed by Session.Close after the receiver stops (the
 	// media/ports Lease, which closes the socket and frees the port); nil
 	// means Close closes Conn.

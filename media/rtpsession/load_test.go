@@ -16,6 +16,7 @@ import (
 	"github.com/voxrun/voxrun/media/dtmf"
 	"github.com/voxrun/voxrun/media/g711"
 	"github.com/voxrun/voxrun/media/mediatest"
+	"github.com/voxrun/voxrun/media/netpoll"
 	"github.com/voxrun/voxrun/media/ports"
 )
 
@@ -38,7 +39,14 @@ func TestLoad(t *testing.T) {
 	n &^= 1
 	clk := clock.New(clock.Config{})
 	defer clk.Close()
-	alloc, err := ports.New(ports.Config{Min: 20000, Max: 29999})
+	var poller *netpoll.Poller
+	if os.Getenv("VOXRUN_MEDIA_GOROUTINES") == "" {
+		p, err := netpoll.New(netpoll.Config{})
+		require.NoError(t, err)
+		defer p.Close()
+		poller = p
+	}
+	alloc, err := ports.New(ports.Config{Min: 20000, Max: 29999, Poller: poller})
 	require.NoError(t, err)
 	ctx := context.Background()
 	leases := make([]*ports.Lease, n)
@@ -50,7 +58,7 @@ func TestLoad(t *testing.T) {
 	sessions := make([]*Session, n)
 	for i := range sessions {
 		peer := leases[i^1]
-		sessions[i], err = New(Config{Conn: leases[i].RTP, Closer: leases[i], Clock: clk, Codec: g711.PCMU,
+		sessions[i], err = New(Config{Conn: leases[i].RTP, Socket: leases[i].Socket, Closer: leases[i], Clock: clk, Codec: g711.PCMU,
 			Remote: loopbackPort(peer.Port), TelephoneEvent: 101})
 		require.NoError(t, err)
 		pos := i * 37 % len(prompt)

@@ -19,12 +19,18 @@ func (s *Session) readLoop() {
 			}
 			continue // ICMP errors and the like: keep reading
 		}
-		if s.rtcp.enabled && s.rtcpConn == nil && isRTCP(buf[:n]) {
-			s.handleRTCP(buf[:n], netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), time.Now())
-			continue
-		}
-		s.handlePacket(buf[:n], from, time.Now())
+		s.handleRTP(buf[:n], from, time.Now())
 	}
+}
+
+// handleRTP takes one datagram from the RTP socket, received at now: RTCP
+// when multiplexed (RFC 5761 §4), else RTP.
+func (s *Session) handleRTP(b []byte, from netip.AddrPort, now time.Time) {
+	if s.rtcp.enabled && !s.rtcpSeparate && isRTCP(b) {
+		s.handleRTCP(b, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), now)
+		return
+	}
+	s.handlePacket(b, from, now)
 }
 
 // handlePacket is the receive path of one datagram: parse, source check

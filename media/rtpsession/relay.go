@@ -160,5 +160,5 @@ func (s *Session) SendRelay(p Packet) {
 		return
 	}
 	n := headerSize + copy(r.buf[headerSize:], p.Payload)
-	_, _ = s.conn.WriteToUDPAddrPort(r.buf[:n], dst)
+	_, _ = s.writeRTP(r.buf[:n], dst)
 }

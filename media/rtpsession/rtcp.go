@@ -72,11 +72,7 @@ func (s *Session) maybeSendRTCP(now time.Time) {
 	if !ok {
 		return
 	}
-	conn := s.conn
-	if s.rtcpConn != nil {
-		conn = s.rtcpConn
-	}
-	if _, err := conn.WriteToUDPAddrPort(b, dst); err == nil {
+	if _, err := s.writeRTCP(b, dst); err == nil {
 		s.recvMu.Lock()
 		s.rtcp.sent++
 		s.recvMu.Unlock()
@@ -121,7 +117,7 @@ func (s *Session) buildReport(now time.Time) ([]byte, netip.AddrPort, bool) {
 	sent, octets, tickTS, tickAt := s.sent, s.octets, s.lastTickTS, s.lastTickAt
 	fresh := s.sent != s.sentAtReport
 	s.sentAtReport = s.sent
-	if s.rtcpConn == nil {
+	if !s.rtcpSeparate {
 		dst = s.remote // multiplexed: RTCP follows RTP
 	} else if !dst.IsValid() && s.remote.IsValid() && s.remote.Port() < 65535 {
 		dst = netip.AddrPortFrom(s.remote.Addr(), s.remote.Port()+1)
@@ -166,7 +162,7 @@ func (s *Session) handleRTCP(b []byte, from netip.AddrPort, now time.Time) {
 		s.foreign++
 		return
 	}
-	if s.rtcpConn != nil {
+	if s.rtcpSeparate {
 		s.rtcp.remote = from // symmetric RTCP
 	}
 	s.rtcp.received++
@@ -210,6 +206,11 @@ func (s *Session) readRTCPLoop() {
 			}
 			continue
 		}
-		s.handleRTCP(buf[:n], netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), time.Now())
+		s.handleRTCPDatagram(buf[:n], from, time.Now())
 	}
+}
+
+// handleRTCPDatagram takes one datagram from the separate RTCP socket.
+func (s *Session) handleRTCPDatagram(b []byte, from netip.AddrPort, now time.Time) {
+	s.handleRTCP(b, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), now)
 }

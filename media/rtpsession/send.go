@@ -23,7 +23,7 @@ func (s *Session) Tick(now time.Time) {
 	if n > 0 {
 		// I/O outside the lock: out is only touched by Tick, which one shard
 		// goroutine runs at a time.
-		_, _ = s.conn.WriteToUDPAddrPort(s.out[:n], dst)
+		_, _ = s.writeRTP(s.out[:n], dst)
 	}
 	s.maybeSendRTCP(now)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/voxrun/voxrun/media"
 	"github.com/voxrun/voxrun/media/dtmf"
 	"github.com/voxrun/voxrun/media/g711"
+	"github.com/voxrun/voxrun/media/netpoll"
 )
 
 const (
@@ -28,16 +29,24 @@ const (
 
 // Session is one leg's RTP. It implements media.Endpoint.
 type Session struct {
-	conn     *net.UDPConn
-	rtcpConn *net.UDPConn
-	closer   io.Closer
-	codec    g711.Codec
-	pt       uint8
-	tePT     uint8
-	frames   int // frames per packet (ptime / 20 ms)
-	strict   bool
-	latch    bool
-	epoch    time.Time
+	// The sockets: package net's (a reader goroutine each), or the
+	// poller's (read by its shards); writeRTP and writeRTCP send on them.
+	conn         *net.UDPConn
+	rtcpConn     *net.UDPConn
+	sock         *netpoll.Conn
+	rtcpSock     *netpoll.Conn
+	rtcpSeparate bool // RTCP has its own socket (not multiplexed)
+	local        netip.AddrPort
+	writeRTP     writeFunc
+	writeRTCP    writeFunc
+	closer       io.Closer
+	codec        g711.Codec
+	pt           uint8
+	tePT         uint8
+	frames       int // frames per packet (ptime / 20 ms)
+	strict       bool
+	latch        bool
+	epoch        time.Time
 
 	// Send side: the clock's shard goroutine, and the callers of SetSource,
 	// SendDigit and SetRemote.
@@ -90,6 +99,7 @@ type Session struct {
 	rtcp       rtcpState
 
 	unregister func()
+	unwatch    []func() // the Receiver's stop functions
 	closeOnce  sync.Once
 	closeErr   error
 	wg         sync.WaitGroup
@@ -100,15 +110,17 @@ var _ media.Endpoint = (*Session)(nil)
 
 type sinkEntry struct{ s media.Sink }
 
+// writeFunc sends one datagram: (*net.UDPConn).WriteToUDPAddrPort or
+// (*netpoll.Conn).WriteTo, bound once.
+type writeFunc func(b []byte, dst netip.AddrPort) (int, error)
+
 // connsCloser closes the sockets when no Closer was given.
-type connsCloser [2]*net.UDPConn
+type connsCloser []io.Closer
 
 func (c connsCloser) Close() error {
 	var errs []error
 	for _, conn := range c {
-		if conn != nil {
-			errs = append(errs, conn.Close())
-		}
+		errs = append(errs, conn.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -135,8 +147,8 @@ type digitRequest struct {
 // goroutine. Close stops both and closes Conn (through Closer). When New
 // fails, the caller still owns the sockets.
 func New(cfg Config) (*Session, error) {
-	if cfg.Conn == nil || cfg.Clock == nil {
-		return nil, fmt.Errorf("%w: Conn and Clock are required", ErrConfig)
+	if (cfg.Conn == nil) == (cfg.Socket == nil) || cfg.Clock == nil {
+		return nil, fmt.Errorf("%w: one of Conn and Socket, and Clock, are required", ErrConfig)
 	}
 	frames := 1
 	switch cfg.PTime {
@@ -156,12 +168,8 @@ func New(cfg Config) (*Session, error) {
 	for ssrc == 0 {
 		ssrc = rand.Uint32()
 	}
-	closer := cfg.Closer
-	if closer == nil {
-		closer = connsCloser{cfg.Conn, cfg.RTCPConn}
-	}
 	s := &Session{
-		conn: cfg.Conn, rtcpConn: cfg.RTCPConn, closer: closer, codec: cfg.Codec, pt: pt, tePT: cfg.TelephoneEvent,
+		codec: cfg.Codec, pt: pt, tePT: cfg.TelephoneEvent,
 		frames: frames, strict: !cfg.LooseSource, latch: !cfg.NoLatch, epoch: time.Now(),
 		remote: cfg.Remote, noSend: cfg.NoSend, talk: true,
 		seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: ssrc,
@@ -171,11 +179,9 @@ func New(cfg Config) (*Session, error) {
 	}
 	s.maxHold = time.Duration(s.win.size) * media.FrameDuration * time.Duration(frames)
 	s.pkt.CSRC = make([]uint32, 0, 15)
-	if cfg.RTCPMux {
-		s.rtcpConn = nil
-	}
+	s.sockets(cfg)
 	s.rtcp = rtcpState{
-		enabled:  cfg.RTCPMux || s.rtcpConn != nil,
+		enabled:  cfg.RTCPMux || s.rtcpSeparate,
 		interval: cfg.RTCPInterval,
 		cname:    cfg.CNAME,
 		remote:   cfg.RemoteRTCP,
@@ -196,17 +202,73 @@ func New(cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("media/rtpsession: %w", err)
 	}
 	s.unregister = unregister
+	if s.sock != nil {
+		if err := s.watch(); err != nil {
+			unregister()
+			return nil, fmt.Errorf("media/rtpsession: %w", err)
+		}
+		return s, nil
+	}
 	s.wg.Go(s.readLoop)
-	if s.rtcpConn != nil {
+	if s.rtcpSeparate {
 		s.wg.Go(s.readRTCPLoop)
 	}
 	return s, nil
 }
 
-// LocalAddr is the address the session receives on.
-func (s *Session) LocalAddr() netip.AddrPort {
-	return s.conn.LocalAddr().(*net.UDPAddr).AddrPort()
+// sockets takes the sockets of cfg: package net's or the poller's, the
+// RTCP one unless RTCP is multiplexed, and what closes them.
+func (s *Session) sockets(cfg Config) {
+	var closers connsCloser
+	if cfg.Socket != nil {
+		s.sock, s.writeRTP, s.local = cfg.Socket, cfg.Socket.WriteTo, cfg.Socket.LocalAddr()
+		closers = append(closers, cfg.Socket)
+		if cfg.RTCPSocket != nil {
+			closers = append(closers, cfg.RTCPSocket)
+			if !cfg.RTCPMux {
+				s.rtcpSock, s.writeRTCP, s.rtcpSeparate = cfg.RTCPSocket, cfg.RTCPSocket.WriteTo, true
+			}
+		}
+	} else {
+		s.conn, s.writeRTP = cfg.Conn, cfg.Conn.WriteToUDPAddrPort
+		s.local = cfg.Conn.LocalAddr().(*net.UDPAddr).AddrPort()
+		closers = append(closers, cfg.Conn)
+		if cfg.RTCPConn != nil {
+			closers = append(closers, cfg.RTCPConn)
+			if !cfg.RTCPMux {
+				s.rtcpConn, s.writeRTCP, s.rtcpSeparate = cfg.RTCPConn, cfg.RTCPConn.WriteToUDPAddrPort, true
+			}
+		}
+	}
+	if !s.rtcpSeparate {
+		s.writeRTCP = s.writeRTP
+	}
+	s.closer = cfg.Closer
+	if s.closer == nil {
+		s.closer = closers
+	}
 }
+
+// watch hands the poller's sockets to its shards.
+func (s *Session) watch() error {
+	stop, err := s.sock.Watch(s.handleRTP)
+	if err != nil {
+		return err
+	}
+	s.unwatch = append(s.unwatch, stop)
+	if s.rtcpSock != nil {
+		stop, err := s.rtcpSock.Watch(s.handleRTCPDatagram)
+		if err != nil {
+			s.unwatch[0]()
+			return err
+		}
+		s.unwatch = append(s.unwatch, stop)
+	}
+	return nil
+}
+
+// LocalAddr is the address the session receives on.
+func (s *Session) LocalAddr() netip.AddrPort { return s.local }
 
 // SSRC is the session's outbound SSRC.
 func (s *Session) SSRC() uint32 { return s.ssrc }
@@ -357,10 +419,17 @@ func (s *Session) Close() error {
 			r.err = media.ErrClosed
 			close(r.done)
 		}
-		// Unblock the reader, wait for it, then let go of the socket.
-		err := s.conn.SetReadDeadline(time.Unix(1, 0))
-		if s.rtcpConn != nil {
-			err = errors.Join(err, s.rtcpConn.SetReadDeadline(time.Unix(1, 0)))
+		// Stop the reader (the Receiver's, or unblock and wait for our
+		// own), then let go of the socket.
+		var err error
+		for _, stop := range s.unwatch {
+			stop()
+		}
+		if s.conn != nil {
+			err = s.conn.SetReadDeadline(time.Unix(1, 0))
+			if s.rtcpConn != nil {
+				err = errors.Join(err, s.rtcpConn.SetReadDeadline(time.Unix(1, 0)))
+			}
 		}
 		s.wg.Wait()
 		err = errors.Join(err, s.closer.Close())
