@@ -295,6 +295,17 @@ func (s *Session) SubscribeSpeech() (<-chan verbs.SpeechResult, func(), bool) {
 	}, true
 }
 
+// listeningForSpeech reports whether a verb is subscribed to speech.
+func (s *Session) listeningForSpeech() bool {
+	o := s.obs
+	if o == nil {
+		return false
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.speechSubs) > 0
+}
+
 // Recognize hands a recognizer result to the verbs listening for speech. It
 // reports how many were listening (0: the result is reported but nobody took
 // it), or ErrNoRecognizer.

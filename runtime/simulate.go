@@ -322,7 +322,9 @@ func (x *Simulation) Press(ctx context.Context, keys string) error {
 }
 
 // Speak hands text to the call's recognizer as a final transcript, as if the
-// caller had said it: a gather listening for speech ends with it.
+// caller had said it: a gather listening for speech ends with it. When no
+// verb listens, it waits up to two seconds for one (a gather starting), then
+// reports the speech as ignored.
 func (x *Simulation) Speak(text string) error {
 	if err := x.running(); err != nil {
 		return err
@@ -330,6 +332,14 @@ func (x *Simulation) Speak(text string) error {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return errors.New("runtime: nothing to say")
+	}
+	// A gather subscribes as it starts: give one that is starting a moment.
+	for wait := 0; wait < 100 && !x.session.listeningForSpeech(); wait++ {
+		select {
+		case <-x.done:
+			return ErrSimulationEnded
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 	_, err := x.session.Recognize(verbs.SpeechResult{Transcript: text, Confidence: 1})
 	return err
