@@ -128,11 +128,13 @@ async function detail(jsid) {
 }
 
 async function logList(jsid) {
-  const logs = await js.logs(jsid).catch(() => []);
-  return table('Logs', [
-    { label: 'Time', value: (l) => when(l.created_at || l.time) },
-    { label: 'Hook', value: (l) => l.hook || '' },
-    { label: 'Level', value: (l) => l.level || '' },
-    { label: 'Message', value: (l) => l.message || l.msg || (l.lines ? l.lines.join('\n') : '') },
-  ], logs, 'No logs yet.');
+  const runs = await js.logs(jsid).catch(() => []);
+  const lines = (r) => (r.logs || []).map((l) => `${l.level ? `[${l.level}] ` : ''}${l.message ?? l.msg ?? JSON.stringify(l)}`).join('\n');
+  return table('Recent invocations', [
+    { label: 'Time', value: (r) => when(r.created_at) },
+    { label: 'Hook', value: (r) => r.hook || '' },
+    { label: 'Outcome', value: (r) => r.outcome + (r.error ? `: ${r.error}` : '') },
+    { label: 'Duration', value: (r) => `${Math.round(r.duration_ms || 0)} ms` },
+    { label: 'Logged', value: (r) => (lines(r) ? h('pre', { class: 'logs' }, lines(r)) : '') },
+  ], runs, 'No invocations yet.');
 }
