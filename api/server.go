@@ -44,6 +44,9 @@ type Config struct {
 	// Calls takes live-control commands for the calls running on this node
 	// (PUT /Accounts/{sid}/Calls/{callSid}); nil answers those with 503.
 	Calls CallControl
+	// Creator places the calls of POST /Accounts/{sid}/Calls; nil answers
+	// it with 503.
+	Creator CallCreator
 	// Simulations runs the console's simulated calls (api/simulate.go);
 	// nil answers those routes with 503.
 	Simulations Simulations

@@ -21,6 +21,7 @@ type v1 struct {
 	prov     store.Provisioning
 	live     store.Live
 	calls    CallControl
+	creator  CallCreator
 	log      *slog.Logger
 	now      func() time.Time
 	byAddr   *limiter
@@ -34,7 +35,7 @@ type v1 struct {
 
 // mountV1 registers /v1 on app. cfg has its defaults applied by New.
 func mountV1(app *fiber.App, cfg Config) {
-	v := &v1{prov: cfg.Provisioning, live: cfg.Live, calls: cfg.Calls, log: cfg.Logger, now: cfg.Now, maxDepth: cfg.MaxJSONDepth,
+	v := &v1{prov: cfg.Provisioning, live: cfg.Live, calls: cfg.Calls, creator: cfg.Creator, log: cfg.Logger, now: cfg.Now, maxDepth: cfg.MaxJSONDepth,
 		doc: newAPIDoc(), sims: cfg.Simulations, compileJS: cfg.CompileJS}
 	if rl := cfg.RateLimit.withDefaults(); !rl.Disabled {
 		v.byAddr = newLimiter(rl.PerAddress, cfg.Now)

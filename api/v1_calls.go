@@ -18,6 +18,11 @@ func (v *v1) liveCalls(g fiber.Router) {
 		"from": typ("string"), "to": typ("string")})
 	v.handle(g, opDoc{method: "GET", path: "/Accounts/:sid/Calls", summary: "the account's calls in progress (and ended within the hour)", tag: "Calls",
 		query: []string{"direction", "from", "to", "callStatus"}, result: arrayOf(call)}, v.listCalls)
+	v.handle(g, opDoc{method: "POST", path: "/Accounts/:sid/Calls", summary: "place an outbound call (to a phone number, SIP URI or registered user) that runs an application once answered; answers once the INVITE is sent", tag: "Calls",
+		body: object(map[string]any{"from": typ("string"), "to": object(map[string]any{"type": typ("string"), "number": typ("string"), "sipUri": typ("string"), "name": typ("string")}, "type"),
+			"application_sid": typ("string"), "call_hook": map[string]any{}, "call_status_hook": map[string]any{}, "app_json": map[string]any{},
+			"timeout": typ("number"), "timeLimit": typ("number"), "headers": typ("object"), "tag": typ("object"), "callerName": typ("string")}, "from", "to"),
+		status: fiber.StatusCreated, result: object(map[string]any{"sid": typ("string"), "callId": typ("string")})}, v.createCall)
 	v.handle(g, opDoc{method: "GET", path: "/Accounts/:sid/Calls/:callSid", summary: "one call's live record", tag: "Calls",
 		result: call}, v.getCall)
 	v.handle(g, opDoc{method: "DELETE", path: "/Accounts/:sid/Calls/:callSid", summary: "remove a call's live record (does not hang up, as in jambonz)", tag: "Calls",

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
@@ -165,6 +166,12 @@ func (e *env) doFrom(addr, method, path, key string, body any) resp {
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
+	return e.send(req)
+}
+
+// send serves one request and reads the whole answer.
+func (e *env) send(req *http.Request) resp {
+	e.t.Helper()
 	res, err := e.srv.App().Test(req, -1)
 	require.NoError(e.t, err)
 	defer res.Body.Close()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -291,10 +290,5 @@ func (e *env) doRaw(method, path, key, contentType, body string) resp {
 	req.RemoteAddr = "192.0.2.1:40000"
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Authorization", "Bearer "+key)
-	res, err := e.srv.App().Test(req, -1)
-	require.NoError(e.t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(e.t, err)
-	return resp{code: res.StatusCode, raw: string(raw)}
+	return e.send(req)
 }

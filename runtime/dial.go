@@ -228,7 +228,7 @@ func (s *Session) newChild(ctx context.Context, t verbs.DialTarget, spec verbs.D
 		ServiceProviderSID: s.info.ServiceProviderSID,
 		Direction:          "outbound",
 		From:               from,
-		To:                 targetTo(t),
+		To:                 t.Callee(),
 		CallerName:         spec.CallerName,
 		CallID:             uuid.NewString(),
 		TraceID:            s.info.TraceID,
@@ -238,17 +238,6 @@ func (s *Session) newChild(ctx context.Context, t verbs.DialTarget, spec verbs.D
 		c.customerData = append([]byte(nil), spec.Tag...)
 	}
 	return c
-}
-
-// targetTo is the "to" of a child call's hooks: the number, user or URI.
-func targetTo(t verbs.DialTarget) string {
-	switch t.Type {
-	case "sip":
-		return t.SipURI
-	case "user":
-		return t.Name
-	}
-	return t.Number
 }
 
 // startStatuses runs the session's status sender until the returned stop

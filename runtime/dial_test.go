@@ -264,3 +264,55 @@ func TestDialWithoutOutboundAlerts(t *testing.T) {
 	waitDone(t, s)
 	require.Contains(t, h.records.alertTypes(), "application-error")
 }
+
+func TestStartOutboundRunsTheAppOnceAnswered(t *testing.T) {
+	out := newFakeOutbound(map[string]fakeTarget{
+		"phone:+15550000100": {ring: true, answerIn: 50 * time.Millisecond},
+		"phone:+15550000200": {fail: 486},
+		"phone:+15550000300": {ring: true},
+	})
+	h := dialHarness(t, out)
+	srv := newHookServer(t, map[string]string{"/call": `[{"verb":"pause","length":0.05},{"verb":"hangup"}]`})
+	call := func(sid, number string) *Session {
+		s, err := h.m.StartOutbound(context.Background(), OutboundCall{
+			Info:   CallInfo{CallSID: sid, AccountSID: "acct-1", ApplicationSID: "app-1", From: "+15551110000"},
+			Target: Target{Type: "phone", Number: number},
+			Tag:    []byte(`{"from":"rest"}`),
+		}, h.app(srv))
+		require.NoError(t, err)
+		require.NotEmpty(t, s.CallID())
+		return s
+	}
+
+	answered := call("out-1", "+15550000100")
+	waitDone(t, answered)
+	require.Equal(t, []string{"bye"}, out.leg("phone:+15550000100").Events())
+	first := srv.calls("/call")
+	require.Len(t, first, 1)
+	require.Equal(t, "outbound", first[0].Payload["direction"])
+	require.Equal(t, "in-progress", first[0].Payload["call_status"], "the app runs once the call is answered")
+	require.Equal(t, map[string]any{"from": "rest"}, first[0].Payload["customerData"])
+	out.mu.Lock()
+	require.Equal(t, answered.CallID(), out.reqs[0].CallID, "the INVITE carries the Call-ID reported at once")
+	out.mu.Unlock()
+
+	busy := call("out-2", "+15550000200")
+	waitDone(t, busy)
+
+	ringing := call("out-3", "+15550000300")
+	require.Eventually(t, func() bool {
+		return len(statusesBySID(srv)["out-3"]) == 2
+	}, 5*time.Second, 5*time.Millisecond)
+	require.True(t, ringing.Send(Command{Kind: CommandHangup}), "live control reaches a call that rings")
+	waitDone(t, ringing)
+	require.True(t, out.cancelled("phone:+15550000300"))
+
+	st := statusesBySID(srv)
+	require.Equal(t, []string{"trying", "ringing", "in-progress", "completed"}, st["out-1"])
+	require.Equal(t, []string{"trying", "busy"}, st["out-2"])
+	require.Equal(t, []string{"trying", "ringing", "no-answer"}, st["out-3"])
+	require.Len(t, srv.calls("/call"), 1, "no app for unanswered calls")
+	h.records.mu.Lock()
+	require.Len(t, h.records.cdrs, 3)
+	h.records.mu.Unlock()
+}

@@ -83,6 +83,11 @@ func NewManager(d Deps) *Manager {
 // runs in its own goroutine until the call ends.
 // Options observe the call (WithObserver).
 func (m *Manager) Start(ctx context.Context, leg Leg, info CallInfo, app Application, opts ...StartOption) (*Session, error) {
+	return m.start(ctx, leg, info, app, nil, opts...)
+}
+
+// start runs a session; init, when set, prepares it before its goroutine starts.
+func (m *Manager) start(ctx context.Context, leg Leg, info CallInfo, app Application, init func(*Session), opts ...StartOption) (*Session, error) {
 	m.mu.Lock()
 	if m.draining {
 		m.mu.Unlock()
@@ -90,6 +95,9 @@ func (m *Manager) Start(ctx context.Context, leg Leg, info CallInfo, app Applica
 	}
 	s := newSession(m, leg, info, app)
 	s.applyStart(opts)
+	if init != nil {
+		init(s)
+	}
 	m.sessions[info.CallSID] = s
 	m.wg.Add(1)
 	m.mu.Unlock()

@@ -78,6 +78,8 @@ type Session struct {
 	obs *observation
 	// room names the media room the call is in (a dial's bridge).
 	room string
+	// outbound is set for a call this node places (REST POST /Calls).
+	outbound *OutboundCall
 }
 
 func newSession(m *Manager, leg Leg, info CallInfo, app Application) *Session {
@@ -120,6 +122,9 @@ func (s *Session) Done() <-chan struct{} { return s.done }
 // CallSID is the call's identifier.
 func (s *Session) CallSID() string { return s.info.CallSID }
 
+// CallID is the SIP Call-ID of the call's (first) leg.
+func (s *Session) CallID() string { return s.info.CallID }
+
 // errPanic marks a verb that panicked; the call ends with an alert.
 var errPanic = errors.New("runtime: internal error in a verb")
 
@@ -138,9 +143,16 @@ func (s *Session) run(ctx context.Context) {
 		}
 	}()
 
-	s.leg.Endpoint().OnDigit(media.DigitSinkFunc(s.dispatchDigit))
+	if s.outbound != nil {
+		// A call this node places (REST): it runs once it is answered.
+		if !s.place(ctx) {
+			return
+		}
+	} else {
+		s.leg.Endpoint().OnDigit(media.DigitSinkFunc(s.dispatchDigit))
+		s.setStatus(ctx, StatusTrying, 100, "")
+	}
 	defer s.leg.Endpoint().OnDigit(nil)
-	s.setStatus(ctx, StatusTrying, 100, "")
 
 	entries, err := s.firstDocument(ctx)
 	if err != nil {
@@ -236,6 +248,15 @@ func (s *Session) refuse(ctx context.Context, err error) {
 	reason := err.Error()
 	if len(reason) > 200 {
 		reason = reason[:200]
+	}
+	if s.State() == verbs.StateAnswered {
+		// An outbound call is answered before its application runs.
+		s.mu.Lock()
+		s.endedBy = endedByApplication
+		s.mu.Unlock()
+		s.hangupLeg(ctx, map[string]string{"X-Reason": reason})
+		s.finish(ctx, StatusCompleted)
+		return
 	}
 	if rerr := s.leg.Reject(ctx, 480, "Temporarily Unavailable", map[string]string{"X-Reason": reason}); rerr != nil {
 		s.log.Warn("reject failed", "err", rerr)
@@ -462,14 +483,8 @@ func (s *Session) end(ctx context.Context) {
 	}
 	final := StatusCompleted
 	if !answered {
-		final = StatusFailed
 		s.mu.Lock()
-		switch s.sipStatus {
-		case 486, 600:
-			final = StatusBusy
-		case 408, 480, 487:
-			final = StatusNoAnswer
-		}
+		final = failureStatus(s.sipStatus)
 		s.mu.Unlock()
 	}
 	s.finish(ctx, final)

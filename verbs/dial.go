@@ -106,3 +106,15 @@ func (t DialTarget) Key() string {
 	}
 	return t.Type
 }
+
+// Callee is the target as hooks name it in "to": the number, the user's
+// name or the SIP URI.
+func (t DialTarget) Callee() string {
+	switch t.Type {
+	case "sip":
+		return t.SipURI
+	case "user":
+		return t.Name
+	}
+	return t.Number
+}

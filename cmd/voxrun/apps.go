@@ -204,6 +204,24 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// oneArg parses a subcommand's flags around its one positional argument
+// (what names it in the usage message).
+func oneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", err
+		}
+		return "", errUsage
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(fs.Output(), "%s: one %s, please\n", fs.Name(), what)
+		fs.Usage()
+		return "", errUsage
+	}
+	return pos[0], nil
+}
+
 func newAppsFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("voxrun apps "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -250,19 +268,10 @@ func appsPush(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	name := fs.String("name", "", "the app's name (default: FILE's base name without extension)")
 	appSID := fs.String("app", "", "the app's sid: upload to this existing app")
 	cf := addClientFlags(fs, getenv)
-	pos, err := parseInterspersed(fs, args)
+	file, err := oneArg(fs, args, "FILE")
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
+		return err
 	}
-	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "voxrun apps push: one FILE, please")
-		fs.Usage()
-		return errUsage
-	}
-	file := pos[0]
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return err
@@ -345,28 +354,20 @@ func appsLogs(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	call := fs.String("call", "", "only this call's invocations")
 	asJSON := fs.Bool("json", false, "print the API's JSON as it is")
 	cf := addClientFlags(fs, getenv)
-	pos, err := parseInterspersed(fs, args)
+	ref, err := oneArg(fs, args, "APP")
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "voxrun apps logs: one APP, please")
-		fs.Usage()
-		return errUsage
+		return err
 	}
 	c, err := cf.client(ctx)
 	if err != nil {
 		return err
 	}
-	app, ok, err := c.findApp(ctx, pos[0])
+	app, ok, err := c.findApp(ctx, ref)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("no JS app %q in account %s", pos[0], c.account)
+		return fmt.Errorf("no JS app %q in account %s", ref, c.account)
 	}
 	q := url.Values{"count": {fmt.Sprint(*count)}}
 	if *call != "" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/voxrun/voxrun/apps"
 	"github.com/voxrun/voxrun/apps/webhook"
+	"github.com/voxrun/voxrun/media/clock"
 	"github.com/voxrun/voxrun/media/player"
 	"github.com/voxrun/voxrun/media/speech"
 	"github.com/voxrun/voxrun/runtime"
@@ -22,7 +23,7 @@ import (
 
 // newCalls builds the runtime: the verb registry, the guarded webhook client
 // and the call manager.
-func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runtime.Records, reg prometheus.Registerer, log *slog.Logger) (*runtime.Manager, *webhook.Client, error) {
+func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runtime.Records, reg prometheus.Registerer, out runtime.Outbound, clk *clock.Clock, log *slog.Logger) (*runtime.Manager, *webhook.Client, error) {
 	registry := verbs.NewRegistry(validator)
 	builtin.Register(registry)
 
@@ -61,6 +62,8 @@ func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runt
 		Logger:   log,
 		Node:     nodeName(cfg),
 		Metrics:  reg,
+		Outbound: out,
+		Clock:    clk,
 	})
 	return m, hooks, nil
 }

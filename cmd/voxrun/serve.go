@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/voxrun/voxrun/api"
+	"github.com/voxrun/voxrun/media/clock"
 	"github.com/voxrun/voxrun/runtime"
 	"github.com/voxrun/voxrun/schemas"
 	"github.com/voxrun/voxrun/store/spool"
@@ -144,13 +145,18 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		st.close(log)
 		return nil, fmt.Errorf("verb schemas: %w", vr.err)
 	}
-	calls, hooks, err := newCalls(cfg, st, vr.v, records, reg, log)
+	// The media clock paces every leg and bridge; the SIP side owns it
+	// once it starts. Outbound legs are placed by the SIP agent.
+	clk := clock.New(clock.Config{})
+	out := &outbound{}
+	calls, hooks, err := newCalls(cfg, st, vr.v, records, reg, out, clk, log)
 	if err != nil {
+		clk.Close()
 		records.Close()
 		st.close(log)
 		return nil, err
 	}
-	sipSrv, err := startSIP(ctx, cfg, st, calls, hooks, log)
+	sipSrv, err := startSIP(ctx, cfg, st, calls, hooks, clk, out, log)
 	if err != nil {
 		records.Close()
 		st.close(log)
@@ -170,6 +176,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		Live:         st.live,
 		Calls:        calls,
 		CompileJS:    compileJS,
+		Creator:      &callCreator{calls: calls, hooks: hooks},
 		Ready: []api.Check{
 			{Name: "provisioning", Ping: st.prov.Ping},
 			{Name: "live_state", Ping: st.live.Ping},

@@ -18,6 +18,7 @@ import (
 	"github.com/voxrun/voxrun/sip/leg"
 	"github.com/voxrun/voxrun/sip/registrar"
 	"github.com/voxrun/voxrun/sip/route"
+	"github.com/voxrun/voxrun/store"
 )
 
 // inbound turns routed INVITEs into runtime calls: route → accept the leg →
@@ -56,7 +57,7 @@ func (in *inbound) handle(ctx context.Context, req *sip.Request, tx sip.ServerTr
 		_ = leg.Respond(req, tx, 500, "Server Internal Error", nil)
 		return
 	}
-	app, err := in.application(res)
+	app, err := applicationOf(res.Account, res.Application, in.hooks)
 	if err != nil {
 		in.log.Warn("application unusable", "application_sid", res.Application.ApplicationSID, "err", err)
 		_ = leg.Respond(req, tx, 480, "Temporarily Unavailable", map[string]string{"X-Reason": err.Error()})
@@ -124,17 +125,17 @@ func callInfo(req *sip.Request, res route.Result) runtime.CallInfo {
 	return info
 }
 
-// application is the runtime's view of a routed application.
-func (in *inbound) application(res route.Result) (runtime.Application, error) {
-	a := res.Application
+// applicationOf is the runtime's view of an account's application, reached
+// through hooks.
+func applicationOf(acct store.Account, a store.Application, hooks apps.App) (runtime.Application, error) {
 	app := runtime.Application{
 		ApplicationSID:     a.ApplicationSID,
-		AccountSID:         res.Account.AccountSID,
-		ServiceProviderSID: res.Account.ServiceProviderSID,
-		Secret:             res.Account.WebhookSecret,
+		AccountSID:         acct.AccountSID,
+		ServiceProviderSID: acct.ServiceProviderSID,
+		Secret:             acct.WebhookSecret,
 		StatusHook:         hookOf(a.CallStatusHook),
 		FallbackHook:       hookOf(a.FallbackHook),
-		App:                in.hooks,
+		App:                hooks,
 		StrictVerbs:        a.StrictVerbs,
 		Voice:              runtime.Voice{Vendor: a.SpeechSynthesisVendor, Language: a.SpeechSynthesisLanguage, Voice: a.SpeechSynthesisVoice},
 	}

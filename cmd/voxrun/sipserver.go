@@ -29,13 +29,14 @@ type signaling struct {
 }
 
 // startSIP serves SIP over UDP and TCP on sip_addr, routing INVITEs to calls.
-func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manager, hooks *webhook.Client, log *slog.Logger) (*signaling, error) {
+func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manager, hooks *webhook.Client, clk *clock.Clock, out *outbound, log *slog.Logger) (*signaling, error) {
 	prov := st.prov
 	alloc, err := ports.New(ports.Config{Min: cfg.RTPPortMin, Max: cfg.RTPPortMax})
 	if err != nil {
+		clk.Close()
 		return nil, fmt.Errorf("rtp ports: %w", err)
 	}
-	sg := &signaling{clock: clock.New(clock.Config{})}
+	sg := &signaling{clock: clk}
 	maddr := mediaAddr(cfg)
 	trusted, _ := cfg.SIPTrustedPrefixes() // validated with the configuration
 	sg.srv, err = sip.New(sip.Config{Addr: cfg.SIPAddr, Logger: log, UserAgent: "voxrun/" + version,
@@ -60,7 +61,7 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 		sg.close(log)
 		return nil, fmt.Errorf("sip legs: %w", err)
 	}
-	router, err := route.New(route.Config{Provisioning: prov})
+	router, err := route.New(route.Config{Provisioning: prov, Registrations: st.live})
 	if err != nil {
 		sg.close(log)
 		return nil, fmt.Errorf("sip routing: %w", err)
@@ -78,6 +79,7 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 		sg.close(log)
 		return nil, fmt.Errorf("sip registrar: %w", err)
 	}
+	out.agent, out.router = sg.agent, router
 	in := &inbound{router: router, registrar: reg, agent: sg.agent, calls: calls, hooks: hooks, log: log}
 	sg.srv.Handle("REGISTER", reg.HandleRegister)
 	sg.srv.Handle("INVITE", sg.agent.InviteHandler(in.handle))

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/voxrun/voxrun/media/g711"
+	"github.com/voxrun/voxrun/sip/siptest"
+	"github.com/voxrun/voxrun/store/storetest"
+)
+
+// The whole flow of a jambonz application over real SIP and RTP: sipp calls
+// a number; the webhook app says and gathers; sipp presses 1 (RFC 2833); the
+// action hook answers with a dial to a second sipp acting as the callee;
+// once bridged, the caller talks (a pcap of three tones) and the test hears
+// those tones on the callee's side, through voxrun's bridge; the callee
+// hangs up, the dial's action hook gets the outcome and hangs up the caller.
+// Every payload, both CDRs and (on Redis) both call hashes are checked, on
+// embedded defaults and on MariaDB and Redis.
+func TestDialEndToEndWithTwoSipps(t *testing.T) {
+	t.Run("embedded defaults", func(t *testing.T) { dialEndToEnd(t, nil) })
+	t.Run("mysql and redis", func(t *testing.T) {
+		dsn := storetest.MySQLDatabase(t)
+		opts, err := redis.ParseURL(storetest.Server(t, storetest.RedisEnv))
+		require.NoError(t, err)
+		opts.DB = 12 // this test's own logical database, emptied first
+		rdb := redis.NewClient(opts)
+		defer rdb.Close()
+		require.NoError(t, rdb.FlushDB(context.Background()).Err())
+		url := fmt.Sprintf("redis://%s/%d", opts.Addr, opts.DB)
+		dialEndToEnd(t, rdb, "--mysql-dsn", dsn, "--redis-url", url, "--hook-allow", "127.0.0.0/8")
+	})
+}
+
+func dialEndToEnd(t *testing.T, rdb *redis.Client, args ...string) {
+	sipp := siptest.Tool(t, "sipp", "sip-tester")
+	capture := listenRTP(t)
+	callee := siptest.StartSippUAS(t, filepath.Join("testdata", "sipp", "uas_capture_hangup.xml"), "u1",
+		"-key", "rtp_port", strconv.Itoa(capture.port()))
+
+	hooks := &hookLog{got: map[string][]map[string]any{}}
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&p)
+		hooks.add(r.URL.Path, p)
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/call":
+			_, _ = io.WriteString(w, `[{"verb":"gather","say":{"text":"Press one for sales."},"numDigits":1,"timeout":10,"actionHook":"/menu"}]`)
+		case "/menu":
+			_, _ = io.WriteString(w, `[{"verb":"dial","callerId":"+15550009999","actionHook":"/dialed","timeout":10,
+				"headers":{"X-Campaign":"e2e"},"target":[{"type":"sip","sipUri":"`+callee.Target+`"}]}]`)
+		case "/dialed":
+			_, _ = io.WriteString(w, `[{"verb":"hangup"}]`)
+		default:
+			w.WriteHeader(204)
+		}
+	}))
+	defer app.Close()
+
+	n := startTenant(t, args...)
+	p, ready, base, key, acct := n.p, n.ready, n.base, n.key, n.acct
+	provisionNumber(t, base, key, acct, "15551230042", map[string]any{
+		"call_hook":        map[string]any{"url": app.URL + "/call"},
+		"call_status_hook": map[string]any{"url": app.URL + "/status"},
+	})
+
+	// What the caller says once bridged: three tones, as 20 ms PCMU packets.
+	ref := synth(promptTones)
+	var payloads [][]byte
+	for i := 0; i+160 <= len(ref); i += 160 {
+		pay := make([]byte, 160)
+		g711.EncodeUlaw(pay, ref[i:i+160])
+		payloads = append(payloads, pay)
+	}
+	dir := t.TempDir()
+	pcapPath := filepath.Join(dir, "tones_pcmu.pcap")
+	require.NoError(t, os.WriteFile(pcapPath, rtpPcap(0, payloads), 0o644))
+	runSippCall(t, sipp, scenarioWithPcap(t, "call_gather_then_talk.xml", pcapPath), ready["sip_udp"].(string), "15551230042")
+	callee.Wait(t)
+	pkts := capture.quiet(300 * time.Millisecond)
+
+	require.Eventually(t, func() bool {
+		st := hooks.get("/status")
+		done := 0
+		for _, s := range st {
+			if s["call_status"] == "completed" {
+				done++
+			}
+		}
+		return done == 2
+	}, 10*time.Second, 20*time.Millisecond, "both legs completed")
+
+	first := hooks.get("/call")
+	require.Len(t, first, 1)
+	callSID := first[0]["call_sid"].(string)
+	menu := hooks.get("/menu")
+	require.Len(t, menu, 1)
+	require.Equal(t, "1", menu[0]["digits"])
+	dialed := hooks.get("/dialed")
+	require.Len(t, dialed, 1)
+	d := dialed[0]
+	require.Equal(t, callSID, d["call_sid"])
+	require.Equal(t, "completed", d["dial_call_status"])
+	require.EqualValues(t, 200, d["dial_sip_status"])
+	childSID, _ := d["dial_call_sid"].(string)
+	require.NotEmpty(t, childSID)
+	require.GreaterOrEqual(t, d["duration"], 3.0, "bridged until the callee hung up, 4.5 s after its answer")
+
+	byLeg := map[string][]string{}
+	for _, s := range hooks.get("/status") {
+		sid := s["call_sid"].(string)
+		byLeg[sid] = append(byLeg[sid], s["call_status"].(string))
+		if sid == childSID {
+			require.Equal(t, callSID, s["parent_call_sid"])
+			require.Equal(t, "outbound", s["direction"])
+			require.Equal(t, "+15550009999", s["from"])
+		}
+	}
+	require.Equal(t, []string{"trying", "in-progress", "completed"}, byLeg[callSID])
+	require.Equal(t, []string{"trying", "ringing", "in-progress", "completed"}, byLeg[childSID], "the B leg's own status events")
+
+	// The caller's tones reached the callee through the bridge.
+	require.NotEmpty(t, pkts, "voxrun sent the callee RTP")
+	got := make([]int16, 0, 160*len(pkts))
+	for _, pk := range pkts {
+		require.Equal(t, uint8(0), pk.hdr.PayloadType, "PCMU to the callee")
+		s := make([]int16, len(pk.pay))
+		g711.DecodeUlaw(s, pk.pay)
+		got = append(got, s...)
+	}
+	require.GreaterOrEqual(t, len(got), len(ref), "the whole of what the caller said")
+	best := -1.0
+	for lag := 0; lag+len(ref) <= len(got); lag += 4 {
+		best = max(best, normXCorr(ref, got, lag))
+	}
+	t.Logf("callee heard %d packets; best correlation with the caller's tones %.4f", len(pkts), best)
+	require.Greater(t, best, 0.95, "the callee heard what the caller said")
+
+	// Both CDRs reach the database.
+	require.Eventually(t, func() bool {
+		page := rest(t, base, key, "GET", "/Accounts/"+acct+"/RecentCalls?page=1&count=25", nil)
+		data, _ := page["data"].([]any)
+		found := map[string]string{}
+		for _, row := range data {
+			if c, ok := row.(map[string]any); ok && c["answered"] == true {
+				found[c["call_sid"].(string)], _ = c["direction"].(string)
+			}
+		}
+		return found[callSID] == "inbound" && found[childSID] == "outbound"
+	}, 10*time.Second, 100*time.Millisecond, "a CDR per leg in RecentCalls")
+
+	if rdb != nil {
+		ctx := context.Background()
+		for sid, dir := range map[string]string{callSID: "inbound", childSID: "outbound"} {
+			h, err := rdb.HGetAll(ctx, "call:"+acct+":"+sid).Result()
+			require.NoError(t, err)
+			require.Equal(t, "completed", h["call_status"])
+			require.Equal(t, dir, h["direction"])
+		}
+	}
+	p.stop(t)
+}
+
+// scenarioWithPcap copies a scenario of testdata/sipp into a temporary
+// directory with its [test_pcap] placeholder replaced by pcapPath (sipp
+// reads the path when it loads the scenario) and returns the copy's path
+// relative to testdata/sipp, for runSippCall.
+func scenarioWithPcap(t *testing.T, name, pcapPath string) string {
+	t.Helper()
+	sipDir, err := filepath.Abs(filepath.Join("testdata", "sipp"))
+	require.NoError(t, err)
+	tmpl, err := os.ReadFile(filepath.Join(sipDir, name))
+	require.NoError(t, err)
+	scenario := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(scenario, bytes.ReplaceAll(tmpl, []byte(`play_pcap_audio="[test_pcap]"`), []byte(`play_pcap_audio="`+pcapPath+`"`)), 0o644))
+	rel, err := filepath.Rel(sipDir, scenario)
+	require.NoError(t, err)
+	return rel
+}
