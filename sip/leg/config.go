@@ -53,6 +53,13 @@ type Config struct {
 	T1 time.Duration
 	// T2 caps the 2xx retransmission interval. Default 4 s.
 	T2 time.Duration
+	// MinSE is the smallest session interval accepted (RFC 4028): an
+	// INVITE asking for less gets 422 with Min-SE. Default 90 s.
+	MinSE time.Duration
+	// SessionExpires is the session interval asked for in outbound INVITEs
+	// (Session-Expires, Supported: timer); the far end's 2xx decides who
+	// refreshes. Default 1800 s; negative asks for no session timer.
+	SessionExpires time.Duration
 	// Logger receives the legs' logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -75,6 +82,15 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.T2 < c.T1 {
 		c.T2 = c.T1
+	}
+	if c.MinSE <= 0 {
+		c.MinSE = DefaultMinSE
+	}
+	if c.SessionExpires == 0 {
+		c.SessionExpires = DefaultSessionExpires
+	}
+	if c.SessionExpires > 0 && c.SessionExpires < c.MinSE {
+		c.SessionExpires = c.MinSE
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

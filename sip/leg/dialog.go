@@ -2,6 +2,7 @@ package leg
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,6 +82,12 @@ func (l *Leg) serve(ctx context.Context, req *sipgosip.Request, tx sipgosip.Serv
 		l.reinvite(req, tx)
 	case sipgosip.INFO:
 		l.info(req, tx)
+	case sipgosip.UPDATE:
+		l.update(req, tx)
+	case sipgosip.REFER:
+		l.onReferRequest(req, tx)
+	case sipgosip.NOTIFY:
+		l.notify(req, tx)
 	case sipgosip.OPTIONS:
 		l.reply(req, tx, 200, "OK", nil, map[string]string{"Accept": "application/sdp"})
 	default:
@@ -199,7 +206,9 @@ func (l *Leg) reinvite(req *sipgosip.Request, tx sipgosip.ServerTransaction) {
 	wait := &ackWait{cseq: req.CSeq().SeqNo, ch: make(chan struct{})}
 	l.pendingACK = wait
 	res := l.inDialogResponseLocked(req, 200, "OK", answer)
+	l.sessionRefreshLocked(req, res)
 	l.mu.Unlock()
+	l.startSessionTimer()
 
 	if sess.Remote != cur.Remote || sess.RemoteRTCP != cur.RemoteRTCP {
 		l.rtp.SetRemote(sess.Remote)
@@ -374,4 +383,42 @@ func splitHeaderValues(v string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// sessionRefreshLocked treats a re-INVITE or UPDATE from the peer as a
+// session refresh (RFC 4028 §9): its Session-Expires, if any, becomes the
+// interval, and the 2xx carries the outcome.
+func (l *Leg) sessionRefreshLocked(req *sipgosip.Request, res *sipgosip.Response) {
+	if se, refresher, ok := timerOfRequest(req); ok {
+		if se < l.agent.cfg.MinSE {
+			se = l.agent.cfg.MinSE
+		}
+		l.refreshedLocked(se, refresher)
+	} else if l.timer != nil {
+		l.refreshedLocked(l.timer.interval, l.timer.refresher)
+	}
+	sessionHeaders(res, l.timer)
+}
+
+// update answers an UPDATE (RFC 3311): without a body it is a session
+// refresh (RFC 4028); an SDP offer in it is refused with 488, the session
+// staying as it was (voxrun changes media with re-INVITE).
+func (l *Leg) update(req *sipgosip.Request, tx sipgosip.ServerTransaction) {
+	if len(req.Body()) > 0 {
+		l.reply(req, tx, 488, "Not Acceptable Here", nil, nil)
+		return
+	}
+	if se, _, ok := timerOfRequest(req); ok && se < l.agent.cfg.MinSE {
+		l.reply(req, tx, 422, "Session Interval Too Small", nil, map[string]string{"Min-SE": strconv.Itoa(int(l.agent.cfg.MinSE.Seconds()))})
+		return
+	}
+	l.mu.Lock()
+	res := l.inDialogResponseLocked(req, 200, "OK", nil)
+	res.AppendHeader(l.contact.Clone())
+	l.sessionRefreshLocked(req, res)
+	l.mu.Unlock()
+	l.startSessionTimer()
+	if err := tx.Respond(res); err != nil {
+		l.log.Debug("sip/leg: update respond", "error", err)
+	}
 }

@@ -28,6 +28,23 @@
 // answered; its dialog is the UAC's view (local tag the From tag, remote
 // target the 2xx's Contact, route set the Record-Route reversed) and the
 // far end's BYE reaches it through ServeDialog like an inbound leg's.
+// DialRequest.Proxy sends the INVITE to another first hop than the
+// Request-URI's host (a registered trunk's gateway, a device's NAT
+// address), and From.Host sets the From domain a carrier expects.
+//
+// Session timers (RFC 4028): an INVITE with Session-Expires below
+// Config.MinSE gets 422; otherwise the 2xx agrees on the interval and the
+// refresher. Voxrun refreshes at half the interval (UPDATE when the peer
+// allows it, else a re-INVITE with the same SDP); a refresh from the peer
+// (re-INVITE or UPDATE) restarts the interval; a missing or failed refresh
+// ends the call with BYE (CauseSessionExpired). Outbound INVITEs ask for
+// Config.SessionExpires and retry a 422 with the far end's Min-SE.
+//
+// Transfers (RFC 3515): a REFER from the peer goes to the handler set with
+// OnRefer (202 accepts: voxrun NOTIFYs "100 Trying" and the outcome with
+// NotifyRefer; without a handler, 603); Leg.Refer sends one and follows the
+// peer's sipfrag NOTIFYs to the final status.
+//
 // Not built yet for outbound legs: forked 2xx from several UAS (only the
 // first is kept), reliable provisionals (RFC 3262), a leg handed out
 // before the answer (to bridge early media), DNS SRV/NAPTR for targets.

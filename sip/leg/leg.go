@@ -55,7 +55,7 @@ const (
 )
 
 // allowed is the Allow header of a leg (RFC 3261 §20.5).
-const allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+const allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY"
 
 // Leg is one call leg: a SIP dialog and its RTP session.
 type Leg struct {
@@ -97,6 +97,11 @@ type Leg struct {
 	sess         sdp.Session
 	pendingACK   *ackWait
 	goClosed     bool
+	timer        *sessionTimer // RFC 4028, nil without one
+	peerUpdate   bool          // the peer allows UPDATE
+	refer        *referState   // the REFER voxrun sent, waiting for its NOTIFYs
+	onRefer      func(Refer) int
+	referMu      sync.Mutex // orders the NOTIFYs of a REFER received
 
 	ended     chan struct{} // the far end ended the call
 	done      chan struct{} // the leg is over, whoever ended it
@@ -138,6 +143,18 @@ func (a *Agent) Accept(ctx context.Context, req *sip.Request, tx sip.ServerTrans
 		return fail(400, "Bad Request", errors.New("missing dialog headers"))
 	}
 	remoteTag, _ := from.Params.Get("tag")
+	se, seRefresher, hasSE := timerOfRequest(req)
+	if hasSE && se < a.cfg.MinSE {
+		// RFC 4028 §8.1: too short an interval gets 422 with our Min-SE.
+		res := sipgosip.NewResponseFromRequest(req, 422, "Session Interval Too Small", nil)
+		if to := res.To(); to != nil && !to.Params.Has("tag") {
+			to.Params.Add("tag", sipgosip.GenerateTagN(16))
+		}
+		res.AppendHeader(sipgosip.NewHeader("Min-SE", strconv.Itoa(int(a.cfg.MinSE.Seconds()))))
+		res.AppendHeader(sipgosip.NewHeader("Server", a.cfg.UserAgent))
+		_ = tx.Respond(res)
+		return nil, &StatusError{Status: 422, Reason: "Session Interval Too Small"}
+	}
 	body := req.Body()
 	var offer *sdp.Offer
 	if len(body) > 0 {
@@ -198,6 +215,10 @@ func (a *Agent) Accept(ctx context.Context, req *sip.Request, tx sip.ServerTrans
 		ended: make(chan struct{}), done: make(chan struct{}), stop: make(chan struct{}),
 	}
 	l.log = a.log.With("call_id", l.key.callID)
+	if hasSE {
+		l.timer = &sessionTimer{interval: se, refresher: seRefresher, reset: make(chan struct{}, 1)}
+	}
+	l.peerUpdate = allows(req, "UPDATE")
 	l.transport = sipgosip.NetworkToUpper(req.Transport())
 	if c, ok := tx.(connection); ok {
 		l.conn = c.Connection()
@@ -342,6 +363,7 @@ func (l *Leg) Answer(ctx context.Context) error {
 		l.mu.Unlock()
 		return err
 	}
+	sessionHeaders(res, l.timer)
 	l.state = stateAnswered
 	wait := &ackWait{cseq: l.invite.CSeq().SeqNo, ch: make(chan struct{})}
 	l.pendingACK = wait
@@ -353,6 +375,7 @@ func (l *Leg) Answer(ctx context.Context) error {
 		return fmt.Errorf("sip/leg: answer: %w", err)
 	}
 	l.goTracked(func() { l.retransmitUntilACK(l.inviteTx, res, wait) })
+	l.startSessionTimer()
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -98,6 +99,8 @@ type dialer struct {
 	l     *Leg
 	local sdp.Local
 	auth  sipgosip.Header // the Authorization of the last INVITE, nil if none
+	se    time.Duration   // the Session-Expires asked for, 0 for none
+	se422 bool            // a 422 was answered once
 
 	tx        sipgosip.ClientTransaction
 	early     *rtpsession.Session // the RTP session started by early media
@@ -194,7 +197,7 @@ func (a *Agent) newDialer(ctx context.Context, req DialRequest) (*dialer, error)
 		contact.UriParams.Add("transport", strings.ToLower(transport))
 	}
 	l.contact = sipgosip.ContactHeader{Address: contact}
-	d := &dialer{a: a, req: req, l: l, local: local}
+	d := &dialer{a: a, req: req, l: l, local: local, se: max(a.cfg.SessionExpires, 0)}
 	d.cancelCtx, d.stopCancel = context.WithCancel(context.WithoutCancel(ctx))
 	return d, nil
 }
@@ -261,6 +264,11 @@ func (d *dialer) invite() (*sipgosip.Request, error) {
 	req.AppendHeader(l.contact.Clone())
 	req.AppendHeader(sipgosip.NewHeader("Allow", allowed))
 	req.AppendHeader(sipgosip.NewHeader("User-Agent", d.a.cfg.UserAgent))
+	if d.se > 0 {
+		req.AppendHeader(sipgosip.NewHeader("Supported", "timer"))
+		req.AppendHeader(sipgosip.NewHeader("Session-Expires", strconv.Itoa(int(d.se.Seconds()))))
+		req.AppendHeader(sipgosip.NewHeader("Min-SE", strconv.Itoa(int(d.a.cfg.MinSE.Seconds()))))
+	}
 	if d.auth != nil {
 		req.AppendHeader(d.auth)
 	}
@@ -368,6 +376,19 @@ func (d *dialer) run(ctx context.Context) (l *Leg, err error) {
 					}
 					provisional = false
 					continue
+				}
+				if status == 422 && d.se > 0 && !d.se422 && cancelWhy == nil {
+					// RFC 4028 §7.4: ask again with at least the Min-SE.
+					d.se422 = true
+					if m := minSE(res); m > d.se {
+						d.se = m
+						d.tx.Terminate()
+						if err := d.send(ctx); err != nil {
+							return nil, err
+						}
+						provisional = false
+						continue
+					}
 				}
 				var why error
 				if cancelWhy != nil && status == 487 {
@@ -542,6 +563,11 @@ func (d *dialer) answered(ctx context.Context, res *sipgosip.Response) (*Leg, er
 	l.ep = &endpoint{Session: l.rtp}
 	l.sess, l.remoteSDP = sess, res.Body()
 	l.state = stateConfirmed
+	l.peerUpdate = allows(res, "UPDATE")
+	if se, who, ok := sessionExpires(res); ok && d.se > 0 {
+		// RFC 4028 §7.2: the 2xx names the refresher; voxrun is the UAC.
+		l.timer = &sessionTimer{interval: se, refresher: who != "uas", reset: make(chan struct{}, 1)}
+	}
 	// The leg is in the dialog table before the ACK leaves: the far end
 	// may send BYE as soon as it has the ACK.
 	err = d.a.register(l)
@@ -555,6 +581,7 @@ func (d *dialer) answered(ctx context.Context, res *sipgosip.Response) (*Leg, er
 		return nil, err
 	}
 	d.l = nil // the caller owns it now
+	l.startSessionTimer()
 	return l, nil
 }
 
