@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/voxrun/voxrun/sip/siptest"
+)
+
+// jambonz's own npm client, @jambonz/node-client, places a call through
+// POST /Calls to a sipp callee, waits for it to be answered, and redirects
+// it with PUT call_hook; the redirected document hangs up and sipp gets the
+// BYE. The hooks see an outbound call whose app ran once answered, the
+// redirect, and the status events in order.
+func TestNodeClientCreatesAndRedirectsACall(t *testing.T) {
+	node, npm := nodeTools(t)
+	dir, err := filepath.Abs(filepath.Join("..", "..", "api", "testdata", "nodeclient"))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@jambonz", "node-client")); err != nil {
+		cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "npm ci: %s", out)
+	}
+
+	callee := siptest.StartSippUAS(t, filepath.Join("testdata", "sipp", "uas_answer_wait_bye.xml"), "u1")
+	hooks := &hookLog{got: map[string][]map[string]any{}}
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&p)
+		hooks.add(r.URL.Path, p)
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/call":
+			_, _ = io.WriteString(w, `[{"verb":"pause","length":20}]`)
+		case "/redirected":
+			_, _ = io.WriteString(w, `[{"verb":"hangup"}]`)
+		default:
+			w.WriteHeader(204)
+		}
+	}))
+	defer app.Close()
+
+	n := startTenant(t)
+	cmd := exec.CommandContext(ctx, node, "calls.js")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "VOXRUN_BASE_URL="+n.base+"/", "VOXRUN_ACCOUNT_SID="+n.acct, "VOXRUN_API_KEY="+n.key,
+		"VOXRUN_TARGET="+callee.Target, "VOXRUN_HOOKS="+app.URL)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "node calls.js: %s", stderr.String())
+	var got struct{ Sid, Status string }
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &got), stdout.String())
+	callee.Wait(t)
+
+	require.Eventually(t, func() bool {
+		st := hooks.get("/status")
+		return len(st) > 0 && st[len(st)-1]["call_status"] == "completed"
+	}, 10*time.Second, 20*time.Millisecond)
+	first := hooks.get("/call")
+	require.Len(t, first, 1)
+	require.Equal(t, got.Sid, first[0]["call_sid"])
+	require.Equal(t, "outbound", first[0]["direction"])
+	require.Equal(t, "in-progress", first[0]["call_status"])
+	require.Equal(t, "+15550001234", first[0]["from"])
+	require.Equal(t, map[string]any{"via": "node-client"}, first[0]["customerData"])
+	require.Len(t, hooks.get("/redirected"), 1, "PUT call_hook fetched the new document")
+	var statuses []string
+	for _, s := range hooks.get("/status") {
+		statuses = append(statuses, s["call_status"].(string))
+	}
+	require.Equal(t, []string{"trying", "ringing", "in-progress", "completed"}, statuses)
+	n.p.stop(t)
+}
+
+// nodeTools returns node and npm; they are required (scripts/test-deps.sh
+// installs them).
+func nodeTools(t *testing.T) (node, npm string) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	require.NoError(t, err, "node is required (scripts/test-deps.sh installs it)")
+	npm, err = exec.LookPath("npm")
+	require.NoError(t, err, "npm is required (scripts/test-deps.sh installs it)")
+	return node, npm
+}
