@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/voxrun/voxrun/apps/webhook"
 	"github.com/voxrun/voxrun/media/clock"
@@ -14,8 +15,10 @@ import (
 	"github.com/voxrun/voxrun/runtime"
 	"github.com/voxrun/voxrun/sip"
 	"github.com/voxrun/voxrun/sip/admission"
+	"github.com/voxrun/voxrun/sip/carrierreg"
 	"github.com/voxrun/voxrun/sip/digest"
 	"github.com/voxrun/voxrun/sip/leg"
+	"github.com/voxrun/voxrun/sip/limits"
 	"github.com/voxrun/voxrun/sip/registrar"
 	"github.com/voxrun/voxrun/sip/route"
 )
@@ -23,9 +26,11 @@ import (
 // signaling is the node's SIP side: the server, the leg agent and the media
 // clock the legs share.
 type signaling struct {
-	srv   *sip.Server
-	agent *leg.Agent
-	clock *clock.Clock
+	srv      *sip.Server
+	agent    *leg.Agent
+	clock    *clock.Clock
+	limits   *limits.Limiter
+	carriers *carrierreg.Registrar
 }
 
 // startSIP serves SIP over UDP and TCP on sip_addr, routing INVITEs to calls.
@@ -40,7 +45,9 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 	maddr := mediaAddr(cfg)
 	trusted, _ := cfg.SIPTrustedPrefixes() // validated with the configuration
 	sg.srv, err = sip.New(sip.Config{Addr: cfg.SIPAddr, Logger: log, UserAgent: "voxrun/" + version,
-		Pike: admission.PikeConfig{Exempt: trusted}})
+		Pike: admission.PikeConfig{Exempt: trusted},
+		// Session timers (RFC 4028): a UAC may require them.
+		Supported: []string{"timer"}})
 	if err != nil {
 		sg.clock.Close()
 		return nil, fmt.Errorf("sip: %w", err)
@@ -50,18 +57,18 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 		Requester: leg.TransactionLayer(sg.srv.TransactionLayer()),
 		// Outbound requests leave from the server's own sockets, so that
 		// Via and Contact name where answers come back.
-		LocalAddr: func(transport string) netip.AddrPort {
-			if strings.EqualFold(transport, "TCP") {
-				return sg.srv.TCPAddr()
-			}
-			return sg.srv.UDPAddr()
-		},
+		LocalAddr: sg.localAddr,
 	})
 	if err != nil {
 		sg.close(log)
 		return nil, fmt.Errorf("sip legs: %w", err)
 	}
-	router, err := route.New(route.Config{Provisioning: prov, Registrations: st.live})
+	sg.limits, err = limits.New(limits.Config{Provisioning: prov, Alerts: prov, Logger: log})
+	if err != nil {
+		sg.close(log)
+		return nil, fmt.Errorf("sip limits: %w", err)
+	}
+	router, err := route.New(route.Config{Provisioning: prov, Registrations: st.live, Limiter: sg.limits})
 	if err != nil {
 		sg.close(log)
 		return nil, fmt.Errorf("sip routing: %w", err)
@@ -82,7 +89,7 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 	out.agent, out.router = sg.agent, router
 	in := &inbound{router: router, registrar: reg, agent: sg.agent, calls: calls, hooks: hooks, log: log}
 	sg.srv.Handle("REGISTER", reg.HandleRegister)
-	sg.srv.Handle("INVITE", sg.agent.InviteHandler(in.handle))
+	sg.srv.Handle("INVITE", sg.agent.InviteHandler(tracked(in.handle)))
 	for _, m := range leg.DialogMethods {
 		sg.srv.Handle(m, sg.agent.ServeDialog)
 	}
@@ -91,13 +98,47 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 		return nil, fmt.Errorf("sip listen %s: %w", cfg.SIPAddr, err)
 	}
 	log.Info("media", "rtp_address", maddr.String(), "rtp_ports", fmt.Sprintf("%d-%d", cfg.RTPPortMin, cfg.RTPPortMax))
+	// Carriers that require registration get voxrun's REGISTERs.
+	sg.carriers, err = carrierreg.New(carrierreg.Config{
+		Provisioning: prov, Live: st.live, Requester: leg.TransactionLayer(sg.srv.TransactionLayer()),
+		LocalAddr: sg.localAddr, Host: cfg.PublicIP, UserAgent: "voxrun/" + version, Logger: log,
+	})
+	if err != nil {
+		sg.close(log)
+		return nil, fmt.Errorf("sip carrier registration: %w", err)
+	}
+	sg.carriers.Start(ctx)
 	return sg, nil
+}
+
+// localAddr is the SIP server's address for a transport.
+func (sg *signaling) localAddr(transport string) netip.AddrPort {
+	if strings.EqualFold(transport, "TCP") {
+		return sg.srv.TCPAddr()
+	}
+	return sg.srv.UDPAddr()
+}
+
+// tracked holds the account-limit slot a routed INVITE takes until its
+// handler returns, that is until the call is over.
+func tracked(next sip.Handler) sip.Handler {
+	return func(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) {
+		ctx, release := route.Track(ctx)
+		defer release()
+		next(ctx, req, tx)
+	}
 }
 
 // close stops SIP (waiting for its handlers, hence its calls), then the legs,
 // then the media clock.
 func (sg *signaling) close(log *slog.Logger) {
 	var errs []error
+	if sg.carriers != nil {
+		// Unregister from the carriers while the transports are up.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, sg.carriers.Close(ctx))
+		cancel()
+	}
 	if sg.srv != nil {
 		errs = append(errs, sg.srv.Close())
 	}
