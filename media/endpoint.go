@@ -41,10 +41,17 @@ type DigitSinkFunc func(d Digit)
 // Digit calls f.
 func (f DigitSinkFunc) Digit(d Digit) { f(d) }
 
-// Stats are the figures of one leg's media, for the CDR and metrics.
+// Stats are the figures of one leg's media, for the CDR and metrics. An
+// endpoint's Stats stay readable after Close: they are the call's final
+// figures.
 type Stats struct {
 	PacketsSent     uint64
 	PacketsReceived uint64
+	// OctetsSent and OctetsReceived count RTP payload bytes (RFC 3550
+	// §6.4.1's sender octet count), headers excluded; duplicates are not
+	// counted as received.
+	OctetsSent     uint64
+	OctetsReceived uint64
 	// PacketsLost is the RFC 3550 A.3 cumulative loss (expected - received).
 	PacketsLost int64
 	// Duplicates and Late count packets dropped by the reorder window.
@@ -53,8 +60,10 @@ type Stats struct {
 	// Foreign counts packets dropped because they came from another source
 	// than the latched one (strict-source mode).
 	Foreign uint64
-	// Jitter is the RFC 3550 A.8 interarrival jitter.
+	// Jitter is the RFC 3550 A.8 interarrival jitter (its current value).
 	Jitter time.Duration
+	// MaxJitter is the highest Jitter reached during the call.
+	MaxJitter time.Duration
 	// RTT is the round-trip time from RTCP (RFC 3550 §6.4.1), zero until
 	// the peer has reported on one of our sender reports.
 	RTT time.Duration

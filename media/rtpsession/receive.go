@@ -74,6 +74,7 @@ func (s *Session) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 		s.lateDrops++
 	}
 	s.stats.update(s.pkt.SSRC, seq)
+	s.stats.octets += uint64(len(s.pkt.Payload))
 	if pt == s.pt {
 		arrival := int64(now.Sub(s.epoch)) * clockRate / int64(time.Second)
 		s.stats.transit(s.pkt.Timestamp, arrival)

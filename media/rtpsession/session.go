@@ -386,7 +386,9 @@ func (s *Session) Stats() media.Stats {
 		Duplicates:      s.dups,
 		Late:            s.lateDrops,
 		Foreign:         s.foreign,
+		OctetsReceived:  s.stats.octets,
 		Jitter:          s.stats.jitterDuration(clockRate),
+		MaxJitter:       s.stats.maxJitterDuration(clockRate),
 		RTT:             s.rtcp.rtt,
 		RemoteLost:      s.rtcp.remoteLost,
 		RemoteJitter:    s.rtcp.remoteJitter,
@@ -398,7 +400,7 @@ func (s *Session) Stats() media.Stats {
 	}
 	s.recvMu.Unlock()
 	s.sendMu.Lock()
-	st.PacketsSent = s.sent
+	st.PacketsSent, st.OctetsSent = s.sent, s.octets
 	s.sendMu.Unlock()
 	return st
 }

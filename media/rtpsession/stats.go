@@ -12,6 +12,9 @@ type recvStats struct {
 	cycles   uint32
 	received uint64
 	lostPrev int64 // lost under earlier SSRCs
+	// octets and maxJitter span every SSRC of the call.
+	octets    uint64
+	maxJitter int64
 
 	haveTransit bool
 	lastTransit int64
@@ -25,7 +28,8 @@ func (s *recvStats) update(ssrc uint32, seq uint16) {
 		if s.init {
 			s.lostPrev += s.lostCurrent()
 		}
-		*s = recvStats{init: true, ssrc: ssrc, baseSeq: uint32(seq), maxSeq: seq, lostPrev: s.lostPrev}
+		*s = recvStats{init: true, ssrc: ssrc, baseSeq: uint32(seq), maxSeq: seq, lostPrev: s.lostPrev,
+			octets: s.octets, maxJitter: s.maxJitter}
 	}
 	if delta := seq - s.maxSeq; delta != 0 && delta < 0x8000 {
 		if seq < s.maxSeq {
@@ -54,10 +58,20 @@ func (s *recvStats) transit(ts uint32, arrival int64) {
 			d = -d
 		}
 		s.jitter += d - ((s.jitter + 8) >> 4)
+		s.maxJitter = max(s.maxJitter, s.jitter)
 	}
 	s.lastTransit, s.haveTransit = transit, true
 }
 
 func (s *recvStats) jitterDuration(clockRate int64) time.Duration {
-	return time.Duration(s.jitter>>4) * time.Second / time.Duration(clockRate)
+	return scaledJitter(s.jitter, clockRate)
+}
+
+func (s *recvStats) maxJitterDuration(clockRate int64) time.Duration {
+	return scaledJitter(s.maxJitter, clockRate)
+}
+
+// scaledJitter converts a jitter in timestamp units scaled by 16.
+func scaledJitter(j, clockRate int64) time.Duration {
+	return time.Duration(j>>4) * time.Second / time.Duration(clockRate)
 }

@@ -130,7 +130,8 @@ func (e *Endpoint) SendDigit(ctx context.Context, key byte, d time.Duration) err
 	}
 }
 
-// Stats counts frames as packets; nothing is ever lost.
+// Stats counts frames as packets (of 160 octets, as G.711 would carry
+// them); nothing is ever lost.
 func (e *Endpoint) Stats() media.Stats {
 	e.pair.mu.Lock()
 	defer e.pair.mu.Unlock()
@@ -196,6 +197,8 @@ func (p *Pair) Tick(time.Time) {
 		}
 		e.stats.PacketsSent++
 		o.stats.PacketsReceived++
+		e.stats.OctetsSent += media.FrameSamples // as G.711 would carry it
+		o.stats.OctetsReceived += media.FrameSamples
 	}
 	p.mu.Unlock()
 

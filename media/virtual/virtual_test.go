@@ -40,6 +40,8 @@ func TestFramesFlowBothWays(t *testing.T) {
 	require.Len(t, heard.Frames(), 4)
 	require.Equal(t, uint64(4), leg.Stats().PacketsSent)
 	require.Equal(t, uint64(4), party.Stats().PacketsReceived)
+	require.Equal(t, uint64(4*160), leg.Stats().OctetsSent)
+	require.Equal(t, uint64(4*160), party.Stats().OctetsReceived)
 }
 
 func TestDigitsArriveOnceWithDuration(t *testing.T) {
