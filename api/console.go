@@ -29,7 +29,6 @@ func mountConsole(app *fiber.App) {
 		panic("api: console assets: " + err.Error()) // the embed directive guarantees it
 	}
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect(consolePath+"/", fiber.StatusFound) })
-	app.Get(consolePath, func(c *fiber.Ctx) error { return c.Redirect(consolePath+"/", fiber.StatusMovedPermanently) })
 	app.Use(consolePath, func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentSecurityPolicy, consoleCSP)
 		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")

@@ -31,6 +31,8 @@ command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 command -v baresip >/dev/null 2>&1 || need+=(baresip)
 command -v svwar >/dev/null 2>&1 || need+=(sipvicious)
+# Debian's Chromium, driven headless by playwright-core in the console test.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -70,6 +72,16 @@ GRANT ALL PRIVILEGES ON \`voxrun\_test%\`.* TO '$TEST_USER'@'localhost';
 GRANT ALL PRIVILEGES ON \`voxrun\_test%\`.* TO '$TEST_USER'@'127.0.0.1';
 FLUSH PRIVILEGES;
 SQL
+
+# playwright-core (no browser of its own: it drives /usr/bin/chromium) for
+# the console test, in .cache/playwright.
+PW_VERSION=1.65.1
+pw="$cache/playwright"
+if ! grep -qs "\"version\": \"$PW_VERSION\"" "$pw/node_modules/playwright-core/package.json"; then
+  log "installing playwright-core $PW_VERSION into $pw"
+  mkdir -p "$pw"
+  npm install --no-audit --no-fund --silent --prefix "$pw" "playwright-core@$PW_VERSION" >/dev/null
+fi
 
 cat >"$cache/test-env.sh" <<SH
 export VOXRUN_TEST_REDIS='redis://127.0.0.1:$REDIS_PORT/0'

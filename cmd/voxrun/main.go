@@ -36,6 +36,7 @@ Commands:
   migrate status   print each table's schema version
   apps push FILE   upload FILE as a JS app's new active version (over the REST API)
   apps logs APP    a JS app's recent invocations with their log lines
+  simulate         run a simulated call of an application; print its timeline
   version          print the version
 
 Run "voxrun <command> --help" for a command's flags. Every flag can also be
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = cmdServe(ctx, args[1:], stdout, stderr, getenv)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], stdout, stderr, getenv)
+	case "simulate":
+		err = cmdSimulate(ctx, args[1:], stdout, stderr, getenv)
 	case "apps":
 		err = cmdApps(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-version":

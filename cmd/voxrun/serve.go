@@ -175,6 +175,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		Provisioning: st.prov,
 		Live:         st.live,
 		Calls:        calls,
+		Simulations:  newConsoleSimulations(calls, sipSrv.clock, hooks),
 		CompileJS:    compileJS,
 		Creator:      &callCreator{calls: calls, hooks: hooks},
 		Ready: []api.Check{
