@@ -368,6 +368,43 @@ func TestPlayedWAVReachesTheCallerIntact(t *testing.T) {
 	require.InDelta(t, want.Seconds(), span.Seconds(), 0.1, "sent in real time")
 }
 
+// TestComfortSilenceFromTheAnswer: once answered, a call carries RTP at
+// once, comfort silence until the first prompt (here a 1 s pause before
+// it), so that NAT bindings open and the caller's RTP timers see a live
+// stream; the prompt then follows in the same stream without a jump.
+func TestComfortSilenceFromTheAnswer(t *testing.T) {
+	sipp := siptest.Tool(t, "sipp", "sip-tester")
+	ref := synth(promptTones[:1])
+	app, hooks := mediaApp(t, func(base string) string {
+		return `[{"verb":"answer"},{"verb":"pause","length":1},{"verb":"play","url":"` + base + `/tone.wav"},{"verb":"hangup"}]`
+	}, wavBytes(ref))
+	p, sipAddr := mediaServe(t, "15550003004", app)
+
+	capture := listenRTP(t)
+	runSippCall(t, sipp, "call_capture_rtp.xml", sipAddr, "15550003004", "-key", "rtp_port", strconv.Itoa(capture.port()))
+	pkts := capture.quiet(300 * time.Millisecond)
+	waitCompleted(t, hooks)
+	p.stop(t)
+
+	require.NotEmpty(t, pkts)
+	require.True(t, pkts[0].hdr.Marker, "the stream starts with a talkspurt")
+	silent := 0
+	for silent < len(pkts) && bytes.Count(pkts[silent].pay, []byte{0xFF}) == len(pkts[silent].pay) {
+		silent++
+	}
+	t.Logf("%d packets of µ-law silence before the prompt, %d in all", silent, len(pkts))
+	// The pause is 1 s: about 50 packets of silence, paced, not a burst.
+	require.GreaterOrEqual(t, silent, 40, "comfort silence during the pause")
+	require.Less(t, silent, len(pkts), "then the prompt")
+	span := pkts[silent-1].at.Sub(pkts[0].at)
+	require.InDelta(t, float64(silent-1)*0.020, span.Seconds(), 0.1, "silence is paced at 20 ms")
+	for i, pk := range pkts {
+		require.Equal(t, pkts[0].hdr.SequenceNumber+uint16(i), pk.hdr.SequenceNumber, "packet %d: no gap from silence to prompt", i)
+		require.Equal(t, pkts[0].hdr.Timestamp+uint32(160*i), pk.hdr.Timestamp, "packet %d: no timestamp jump", i)
+	}
+	require.True(t, pkts[silent].hdr.Marker, "the prompt starts a talkspurt")
+}
+
 // dtmfTones renders key as the ITU-T Q.23 pair of tones, each of amplitude
 // 7000, for ms milliseconds.
 func dtmfTones(key byte, ms int) []int16 {
