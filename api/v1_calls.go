@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -27,8 +28,9 @@ func (v *v1) liveCalls(g fiber.Router) {
 		result: call}, v.getCall)
 	v.handle(g, opDoc{method: "DELETE", path: "/Accounts/:sid/Calls/:callSid", summary: "remove a call's live record (does not hang up, as in jambonz)", tag: "Calls",
 		status: fiber.StatusNoContent}, v.deleteCall)
-	v.handle(g, opDoc{method: "PUT", path: "/Accounts/:sid/Calls/:callSid", summary: "live control: one of call_hook (redirect), call_status (completed: hang up), tag", tag: "Calls",
-		body:   object(map[string]any{"call_hook": map[string]any{}, "call_status": typ("string"), "tag": typ("object")}),
+	v.handle(g, opDoc{method: "PUT", path: "/Accounts/:sid/Calls/:callSid", summary: "live control: one of call_hook (redirect), call_status (completed: hang up), tag, mute_status, whisper (during a dial), dtmf, sip_request (answers 200 {sip_status}); whisper may come with one other key", tag: "Calls",
+		body: object(map[string]any{"call_hook": map[string]any{}, "call_status": typ("string"), "tag": typ("object"), "mute_status": typ("string"),
+			"whisper": map[string]any{}, "dtmf": typ("object"), "sip_request": typ("object")}),
 		status: fiber.StatusAccepted}, v.updateCall)
 }
 
@@ -84,7 +86,14 @@ func (v *v1) deleteCall(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// updateCall is live control: exactly one key per PUT, as jambonz takes it.
+// notYet are live-control keys of jambonz whose features voxrun does not
+// have yet: refused with 422, never accepted silently.
+var notYet = map[string]bool{"listen_status": true, "transcribe_status": true, "conf_mute_status": true,
+	"conf_hold_status": true, "conferenceParticipantAction": true, "record": true, "dub": true,
+	"media_path": true, "boostAudioSignal": true, "child_call_hook": true}
+
+// updateCall is live control, as jambonz takes it: one key per PUT, or
+// whisper alone or with one other key.
 func (v *v1) updateCall(c *fiber.Ctx) error {
 	a, err := v.liveAccount(c)
 	if err != nil {
@@ -99,32 +108,27 @@ func (v *v1) updateCall(c *fiber.Ctx) error {
 	if err := json.Unmarshal(c.Body(), &body); err != nil || len(body) == 0 {
 		return fiber.NewError(fiber.StatusBadRequest, "the body must be a JSON object with one property")
 	}
-	if len(body) != 1 {
-		return fiber.NewError(fiber.StatusBadRequest, "one property per request")
+	_, whisper := body["whisper"]
+	_, childHook := body["child_call_hook"]
+	_, callHook := body["call_hook"]
+	if len(body) > 2 || (len(body) == 2 && !whisper && !(callHook && childHook)) {
+		return fiber.NewError(fiber.StatusBadRequest, "one property per request (whisper may come with one other)")
 	}
-	var cmd runtime.Command
-	for k, raw := range body {
-		switch k {
-		case "call_hook", "child_call_hook":
-			h, err := hookOfJSON(raw)
-			if err != nil {
-				return fiber.NewError(fiber.StatusBadRequest, "invalid value for "+k)
-			}
-			cmd = runtime.Command{Kind: runtime.CommandRedirect, Hook: &h}
-		case "call_status":
-			var st string
-			if json.Unmarshal(raw, &st) != nil || (st != "completed" && st != "no-answer") {
-				return fiber.NewError(fiber.StatusBadRequest, `call_status must be "completed" or "no-answer"`)
-			}
-			cmd = runtime.Command{Kind: runtime.CommandHangup}
-		case "tag":
-			if len(raw) == 0 || raw[0] != '{' {
-				return fiber.NewError(fiber.StatusBadRequest, "tag must be an object")
-			}
-			cmd = runtime.Command{Kind: runtime.CommandTag, Document: raw}
-		default:
-			return fiber.NewError(fiber.StatusBadRequest, "unsupported live-call update: "+k)
+	keys := make([]string, 0, len(body))
+	for k := range body {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // the same order every time: call_hook before whisper
+	var cmds []runtime.Command
+	for _, k := range keys {
+		if notYet[k] {
+			return fiber.NewError(fiber.StatusUnprocessableEntity, k+" is not supported yet")
 		}
+		cmd, err := liveCommand(k, body[k])
+		if err != nil {
+			return err
+		}
+		cmds = append(cmds, cmd)
 	}
 	if status := call["call_status"]; status == "completed" || status == "failed" || status == "busy" || status == "no-answer" {
 		return fiber.NewError(fiber.StatusUnprocessableEntity, "call is not active")
@@ -132,10 +136,107 @@ func (v *v1) updateCall(c *fiber.Ctx) error {
 	if v.calls == nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "live call control is not available")
 	}
-	if !v.calls.Control(sid, cmd) {
-		return v.fail(c, "update call", store.ErrNotFound)
+	var sipStatus int
+	for _, cmd := range cmds {
+		reply := make(chan runtime.CommandResult, 1)
+		if cmd.Kind >= runtime.CommandMute {
+			cmd.Reply = reply
+		}
+		if !v.calls.Control(sid, cmd) {
+			return v.fail(c, "update call", store.ErrNotFound)
+		}
+		if cmd.Reply == nil {
+			continue
+		}
+		wait := 5 * time.Second
+		if cmd.Kind == runtime.CommandSIPRequest {
+			wait = 35 * time.Second
+		}
+		select {
+		case r := <-reply:
+			if r.Err != nil && r.SIPStatus == 0 {
+				return fiber.NewError(fiber.StatusUnprocessableEntity, r.Err.Error())
+			}
+			sipStatus = r.SIPStatus
+		case <-time.After(wait):
+			return fiber.NewError(fiber.StatusGatewayTimeout, "the call did not answer the command in time")
+		}
+	}
+	if _, ok := body["sip_request"]; ok {
+		return c.JSON(map[string]int{"sip_status": sipStatus})
 	}
 	return c.SendStatus(fiber.StatusAccepted)
+}
+
+// liveCommand reads one live-control key; a bad value is a 400 naming it.
+func liveCommand(k string, raw json.RawMessage) (runtime.Command, error) {
+	bad := func(msg string) (runtime.Command, error) {
+		return runtime.Command{}, fiber.NewError(fiber.StatusBadRequest, msg)
+	}
+	switch k {
+	case "call_hook":
+		h, err := hookOfJSON(raw)
+		if err != nil {
+			return bad("invalid value for call_hook")
+		}
+		return runtime.Command{Kind: runtime.CommandRedirect, Hook: &h}, nil
+	case "call_status":
+		var st string
+		if json.Unmarshal(raw, &st) != nil || (st != "completed" && st != "no-answer") {
+			return bad(`call_status must be "completed" or "no-answer"`)
+		}
+		return runtime.Command{Kind: runtime.CommandHangup}, nil
+	case "tag":
+		if len(raw) == 0 || raw[0] != '{' {
+			return bad("tag must be an object")
+		}
+		return runtime.Command{Kind: runtime.CommandTag, Document: raw}, nil
+	case "mute_status":
+		var st string
+		if json.Unmarshal(raw, &st) != nil || (st != "mute" && st != "unmute") {
+			return bad(`mute_status must be "mute" or "unmute"`)
+		}
+		return runtime.Command{Kind: runtime.CommandMute, Mute: st == "mute"}, nil
+	case "whisper":
+		doc := strings.TrimSpace(string(raw))
+		if strings.HasPrefix(doc, "{") {
+			doc = "[" + doc + "]"
+		}
+		if !strings.HasPrefix(doc, "[") || !json.Valid([]byte(doc)) {
+			return bad("whisper must be a say or play verb, or an array of them")
+		}
+		return runtime.Command{Kind: runtime.CommandWhisper, Document: json.RawMessage(doc)}, nil
+	case "dtmf":
+		var d struct {
+			Digit    string  `json:"digit"`
+			Duration float64 `json:"duration"`
+		}
+		if json.Unmarshal(raw, &d) != nil || d.Digit == "" || len(d.Digit) > 64 || strings.Trim(d.Digit, "0123456789*#ABCDabcd") != "" {
+			return bad("dtmf must be {digit, duration}: digit of 0-9 * # A-D, at most 64")
+		}
+		if d.Duration < 0 || d.Duration > 5000 {
+			return bad("dtmf.duration is milliseconds, 0 to 5000")
+		}
+		return runtime.Command{Kind: runtime.CommandDTMF, Digits: strings.ToUpper(d.Digit), DigitDuration: time.Duration(d.Duration * float64(time.Millisecond))}, nil
+	case "sip_request":
+		var r struct {
+			Method      string            `json:"method"`
+			ContentType string            `json:"content_type"`
+			Content     string            `json:"content"`
+			Headers     map[string]string `json:"headers"`
+		}
+		if json.Unmarshal(raw, &r) != nil || r.Method == "" {
+			return bad("sip_request must be {method, content_type, content, headers}")
+		}
+		switch strings.ToUpper(r.Method) {
+		case "INFO", "NOTIFY", "MESSAGE", "OPTIONS", "UPDATE":
+		default:
+			return bad("sip_request.method must be INFO, NOTIFY, MESSAGE, OPTIONS or UPDATE")
+		}
+		return runtime.Command{Kind: runtime.CommandSIPRequest, SIP: &runtime.SIPRequest{
+			Method: r.Method, ContentType: r.ContentType, Body: []byte(r.Content), Headers: r.Headers}}, nil
+	}
+	return bad("unsupported live-call update: " + k)
 }
 
 // hookOfJSON reads a hook given as a URL string or an object.

@@ -31,7 +31,7 @@ type NewCall struct {
 	// CallHook and CallStatusHook are hooks given in the body instead.
 	CallHook, CallStatusHook *runtime.Hook
 	// AppJSON is a verb document given in the body instead.
-	AppJSON json.RawMessage
+	AppJSON          json.RawMessage
 	From, CallerName string
 	To               runtime.Target
 	Headers          map[string]string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -16,6 +17,8 @@ type recordingControl struct {
 	mu      sync.Mutex
 	running map[string]bool
 	got     []runtime.Command
+	// sipStatus is what a command with a reply is answered.
+	sipStatus int
 }
 
 func (r *recordingControl) Control(callSID string, c runtime.Command) bool {
@@ -25,6 +28,9 @@ func (r *recordingControl) Control(callSID string, c runtime.Command) bool {
 		return false
 	}
 	r.got = append(r.got, c)
+	if c.Reply != nil {
+		c.Reply <- runtime.CommandResult{SIPStatus: r.sipStatus}
+	}
 	return true
 }
 
@@ -63,7 +69,12 @@ func TestLiveCalls(t *testing.T) {
 		{"tag", map[string]any{"tag": map[string]any{"x": 1}}, 202, runtime.CommandTag},
 		{"two keys", map[string]any{"call_status": "completed", "tag": map[string]any{}}, 400, 0},
 		{"bad status", map[string]any{"call_status": "ringing"}, 400, 0},
-		{"unsupported", map[string]any{"mute_status": "mute"}, 400, 0},
+		{"not yet", map[string]any{"listen_status": "pause"}, 422, 0},
+		{"mute", map[string]any{"mute_status": "mute"}, 202, runtime.CommandMute},
+		{"bad mute", map[string]any{"mute_status": "loud"}, 400, 0},
+		{"dtmf", map[string]any{"dtmf": map[string]any{"digit": "12#", "duration": 200}}, 202, runtime.CommandDTMF},
+		{"bad dtmf", map[string]any{"dtmf": map[string]any{"digit": "12x"}}, 400, 0},
+		{"whisper with tag", map[string]any{"whisper": map[string]any{"verb": "say", "text": "psst"}, "tag": map[string]any{"a": 1}}, 202, runtime.CommandWhisper},
 		{"empty hook", map[string]any{"call_hook": ""}, 400, 0},
 	}
 	for _, tc := range cases {
@@ -76,14 +87,35 @@ func TestLiveCalls(t *testing.T) {
 			ctl.mu.Lock()
 			defer ctl.mu.Unlock()
 			if tc.code == 202 {
-				require.Len(t, ctl.got, n+1)
-				require.Equal(t, tc.kind, ctl.got[n].Kind)
+				want := len(tc.body.(map[string]any))
+				require.Len(t, ctl.got, n+want, "one command per key")
+				require.Equal(t, tc.kind, ctl.got[len(ctl.got)-1].Kind)
 			} else {
 				require.Len(t, ctl.got, n)
 			}
 		})
 	}
 	require.Equal(t, "/relative", ctl.got[1].Hook.URL)
+	for _, c := range ctl.got {
+		switch c.Kind {
+		case runtime.CommandMute:
+			require.True(t, c.Mute)
+		case runtime.CommandDTMF:
+			require.Equal(t, "12#", c.Digits)
+			require.Equal(t, 200*time.Millisecond, c.DigitDuration)
+		case runtime.CommandWhisper:
+			require.JSONEq(t, `[{"verb":"say","text":"psst"}]`, string(c.Document))
+		}
+	}
+
+	// sip_request answers with the far end's final status.
+	ctl.mu.Lock()
+	ctl.sipStatus = 486
+	ctl.mu.Unlock()
+	r = e.do("PUT", base+"/call-a", a.key, map[string]any{"sip_request": map[string]any{"method": "INFO", "content_type": "application/json", "content": "{}"}})
+	require.Equal(t, 200, r.code, r.raw)
+	require.EqualValues(t, 486, r.obj(t)["sip_status"])
+	require.Equal(t, 400, e.do("PUT", base+"/call-a", a.key, map[string]any{"sip_request": map[string]any{"method": "BYE"}}).code)
 
 	// An ended call, a call of another tenant, a call on no node.
 	require.Equal(t, 422, e.do("PUT", base+"/call-b", a.key, map[string]any{"call_status": "completed"}).code)

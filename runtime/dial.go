@@ -166,6 +166,7 @@ func (d *dialRun) run(ctx context.Context) map[string]any {
 func (d *dialRun) start(ctx context.Context, t verbs.DialTarget) {
 	s := d.s
 	child := s.newChild(ctx, t, d.spec)
+	s.m.track(child)
 	actx, cancel := context.WithCancel(ctx)
 	a := &attempt{target: t, child: child, ctx: actx, cancel: cancel}
 	a.stopStatuses = child.startStatuses(context.WithoutCancel(ctx))
@@ -331,6 +332,7 @@ func (d *dialRun) ended(ctx context.Context, e dialEvent) {
 	}
 	e.a.cancel()
 	e.a.stopStatuses()
+	d.s.m.untrack(c)
 }
 
 // drain waits for the attempts still running once a target has won: they
@@ -397,6 +399,7 @@ func (d *dialRun) startMusic(ctx context.Context) (stop func()) {
 // time limit passes or the verb is cancelled.
 func (d *dialRun) bridge(ctx context.Context, w *attempt) map[string]any {
 	s, c := d.s, w.child
+	defer d.s.m.untrack(c)
 	defer w.stopStatuses()
 	defer w.cancel()
 	if d.spec.AnswerOnBridge {
@@ -408,11 +411,12 @@ func (d *dialRun) bridge(ctx context.Context, w *attempt) map[string]any {
 		}
 	}
 	r, err := room.New(s.m.deps.Clock, room.Config{MaxMembers: 2})
+	var ma, mb *room.Member
 	if err == nil {
-		_, err = r.Join(s.leg.Endpoint())
+		ma, err = r.Join(s.leg.Endpoint())
 	}
 	if err == nil {
-		_, err = r.Join(c.leg.Endpoint())
+		mb, err = r.Join(c.leg.Endpoint())
 	}
 	if r != nil {
 		defer r.Close()
@@ -423,13 +427,22 @@ func (d *dialRun) bridge(ctx context.Context, w *attempt) map[string]any {
 		c.finish(ctx, StatusCompleted)
 		return dialResults(StatusFailed, 500, c.info.CallSID, 0)
 	}
-	s.mu.Lock()
-	s.room = "bridge:" + c.info.CallSID
-	s.mu.Unlock()
+	for _, x := range []struct {
+		s *Session
+		m *room.Member
+	}{{s, ma}, {c, mb}} {
+		x.s.mu.Lock()
+		x.s.room = "bridge:" + c.info.CallSID
+		x.s.member = x.m
+		x.m.SetMuted(x.s.muted)
+		x.s.mu.Unlock()
+	}
 	defer func() {
-		s.mu.Lock()
-		s.room = ""
-		s.mu.Unlock()
+		for _, x := range []*Session{s, c} {
+			x.mu.Lock()
+			x.room, x.member = "", nil
+			x.mu.Unlock()
+		}
 	}()
 	s.log.Info("dial: bridged", "child_call_sid", c.info.CallSID, "target", w.target.Key())
 	start := s.m.deps.Now()
@@ -454,6 +467,19 @@ func (d *dialRun) bridge(ctx context.Context, w *attempt) map[string]any {
 			c.farEndHungUp()
 		case <-limit:
 			s.log.Info("dial: timeLimit reached; ending the bridge", "time_limit", d.spec.TimeLimit)
+			c.mu.Lock()
+			c.endedBy = endedByApplication
+			c.mu.Unlock()
+			c.hangupLeg(ctx, nil)
+		case cmd := <-c.inbox:
+			// Live control of the B leg (its own call_sid).
+			if cmd.live() || cmd.Kind == CommandTag {
+				c.command(ctx, cmd)
+				continue
+			}
+			if cmd.Kind != CommandHangup {
+				continue
+			}
 			c.mu.Lock()
 			c.endedBy = endedByApplication
 			c.mu.Unlock()

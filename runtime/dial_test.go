@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/voxrun/voxrun/media/clock"
+	"github.com/voxrun/voxrun/verbs"
 )
 
 // fakeTarget is how a fake outbound target behaves.
@@ -315,4 +316,66 @@ func TestStartOutboundRunsTheAppOnceAnswered(t *testing.T) {
 	h.records.mu.Lock()
 	require.Len(t, h.records.cdrs, 3)
 	h.records.mu.Unlock()
+}
+
+func TestLiveControlDuringADial(t *testing.T) {
+	out := newFakeOutbound(map[string]fakeTarget{"sip:sip:b@127.0.0.1": {answerIn: 10 * time.Millisecond}})
+	h := dialHarness(t, out)
+	srv := newHookServer(t, map[string]string{
+		"/call": `[{"verb":"dial","actionHook":"/dialed","target":[{"type":"sip","sipUri":"sip:b@127.0.0.1"}]}]`,
+	})
+	leg := newFakeLeg()
+	s, err := h.m.Start(context.Background(), leg, callInfo("call-live"), h.app(srv))
+	require.NoError(t, err)
+	var child *Session
+	require.Eventually(t, func() bool {
+		h.m.mu.Lock()
+		defer h.m.mu.Unlock()
+		for sid, x := range h.m.sessions {
+			if sid != "call-live" {
+				child = x
+			}
+		}
+		if child == nil || child.State() != verbs.StateAnswered {
+			return false
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.room != ""
+	}, 5*time.Second, 5*time.Millisecond)
+
+	send := func(sid string, c Command) CommandResult {
+		reply := make(chan CommandResult, 1)
+		c.Reply = reply
+		require.True(t, h.m.Control(sid, c))
+		select {
+		case r := <-reply:
+			return r
+		case <-time.After(5 * time.Second):
+			t.Fatal("no reply")
+		}
+		return CommandResult{}
+	}
+	require.NoError(t, send(child.CallSID(), Command{Kind: CommandMute, Mute: true}).Err, "the B leg is reachable by its own call_sid")
+	child.mu.Lock()
+	require.True(t, child.muted)
+	child.mu.Unlock()
+	require.NoError(t, send("call-live", Command{Kind: CommandWhisper, Document: []byte(`[{"verb":"play","url":"silence_stream://100"}]`)}).Err)
+	require.ErrorIs(t, send("call-live", Command{Kind: CommandWhisper, Document: []byte(`[{"verb":"hangup"}]`)}).Err, ErrWhisperVerbs)
+	require.ErrorIs(t, send("call-live", Command{Kind: CommandSIPRequest, SIP: &SIPRequest{Method: "INFO"}}).Err, ErrNoSIPRequest, "a leg that cannot send requests says so")
+	require.NoError(t, send("call-live", Command{Kind: CommandDTMF, Digits: "12"}).Err)
+	require.Eventually(t, func() bool {
+		leg.ep.mu.Lock()
+		defer leg.ep.mu.Unlock()
+		return string(leg.ep.sent) == "12"
+	}, 5*time.Second, 5*time.Millisecond)
+	s.mu.Lock()
+	bridged := s.room != "" && s.running == "dial"
+	s.mu.Unlock()
+	require.True(t, bridged, "the dial is still bridged: live commands do not cancel it")
+
+	require.True(t, h.m.Control(child.CallSID(), Command{Kind: CommandHangup}), "hanging up the B leg ends the bridge")
+	waitDone(t, s)
+	require.Equal(t, []string{"bye"}, out.leg("sip:sip:b@127.0.0.1").Events())
+	require.Equal(t, "completed", srv.calls("/dialed")[0].Payload["dial_call_status"])
 }

@@ -116,6 +116,22 @@ func (m *Manager) start(ctx context.Context, leg Leg, info CallInfo, app Applica
 	return s, nil
 }
 
+// track makes a call started by another one (a dial's B leg) reachable by
+// its call_sid for live control; untrack forgets it.
+func (m *Manager) track(s *Session) {
+	m.mu.Lock()
+	m.sessions[s.info.CallSID] = s
+	m.mu.Unlock()
+}
+
+func (m *Manager) untrack(s *Session) {
+	m.mu.Lock()
+	if m.sessions[s.info.CallSID] == s {
+		delete(m.sessions, s.info.CallSID)
+	}
+	m.mu.Unlock()
+}
+
 // Session returns a running call by its call_sid.
 func (m *Manager) Session(callSID string) (*Session, bool) {
 	m.mu.Lock()

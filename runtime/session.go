@@ -12,6 +12,7 @@ import (
 
 	"github.com/voxrun/voxrun/apps"
 	"github.com/voxrun/voxrun/media"
+	"github.com/voxrun/voxrun/media/room"
 	"github.com/voxrun/voxrun/verbs"
 )
 
@@ -26,6 +27,17 @@ const (
 	CommandRedirect
 	// CommandTag replaces customerData with Document (a JSON object).
 	CommandTag
+	// CommandMute mutes (Mute true) or unmutes the call's audio towards
+	// the other party of a dial.
+	CommandMute
+	// CommandWhisper plays Document (say and play verbs) to this call
+	// only, during a dial; the bridge resumes afterwards.
+	CommandWhisper
+	// CommandDTMF sends Digits to the call, each held DigitDuration.
+	CommandDTMF
+	// CommandSIPRequest sends SIP within the call's dialog; Reply gets the
+	// final status.
+	CommandSIPRequest
 )
 
 // Hook is an application hook (apps.Hook), named here for the callers of
@@ -37,6 +49,32 @@ type Command struct {
 	Kind     CommandKind
 	Document json.RawMessage
 	Hook     *apps.Hook
+	// Mute is CommandMute's setting.
+	Mute bool
+	// Digits and DigitDuration are CommandDTMF's keys and how long each
+	// is held (default 250 ms).
+	Digits        string
+	DigitDuration time.Duration
+	// SIP is CommandSIPRequest's request.
+	SIP *SIPRequest
+	// Reply, when set, is told once how the command went (it must have
+	// room for one result).
+	Reply chan<- CommandResult
+}
+
+// SIPRequest is a request to send within a call's dialog.
+type SIPRequest struct {
+	Method      string
+	ContentType string
+	Body        []byte
+	Headers     map[string]string
+}
+
+// CommandResult is how a live-control command went: an error the tenant
+// may read, and for CommandSIPRequest the SIP status of the answer.
+type CommandResult struct {
+	SIPStatus int
+	Err       error
 }
 
 // Who ended a call (call_termination_by).
@@ -80,6 +118,10 @@ type Session struct {
 	room string
 	// outbound is set for a call this node places (REST POST /Calls).
 	outbound *OutboundCall
+	// member is the call's place in a dial's bridge while it lasts;
+	// muted is the mute_status applied to it.
+	member *room.Member
+	muted  bool
 }
 
 func newSession(m *Manager, leg Leg, info CallInfo, app Application) *Session {
@@ -371,7 +413,7 @@ func (s *Session) runVerb(ctx context.Context, e verbs.Entry) (verbs.Outcome, er
 			s.farEndHungUp()
 			return verbs.Outcome{}, nil, true
 		case c := <-s.inbox:
-			if c.Kind == CommandTag {
+			if c.Kind == CommandTag || c.live() {
 				s.command(ctx, c)
 				continue
 			}
@@ -413,6 +455,10 @@ func (s *Session) command(ctx context.Context, c Command) bool {
 		}
 	case CommandTag:
 		s.Tag(c.Document)
+	default:
+		if c.live() {
+			s.liveCommand(ctx, c)
+		}
 	}
 	return false
 }
