@@ -93,6 +93,8 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 	for _, m := range leg.DialogMethods {
 		sg.srv.Handle(m, sg.agent.ServeDialog)
 	}
+	msgs := &messages{router: router, agent: sg.agent, hooks: hooks, log: log}
+	sg.srv.Handle("MESSAGE", msgs.handle)
 	if err := sg.srv.Start(ctx); err != nil {
 		sg.close(log)
 		return nil, fmt.Errorf("sip listen %s: %w", cfg.SIPAddr, err)

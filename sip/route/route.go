@@ -154,6 +154,13 @@ func (r *Router) Route(ctx context.Context, c Call) (Result, error) {
 	return res, nil
 }
 
+// Resolve routes like Route without taking a slot of the account's limits:
+// for requests that are not calls (an out-of-dialog MESSAGE). Its
+// Result.Release is nil.
+func (r *Router) Resolve(ctx context.Context, c Call) (Result, error) {
+	return r.route(ctx, c)
+}
+
 func (r *Router) route(ctx context.Context, c Call) (Result, error) {
 	if c.Identity != nil {
 		return r.fromClient(ctx, c)
