@@ -1,6 +1,7 @@
 // Places a call through voxrun's REST API with @jambonz/node-client and
 // redirects it: calls.create to a SIP target with a call hook, waits until
-// calls.retrieve says it is in progress, then calls.update with a new
+// calls.retrieve says it is in progress, sends an INFO within the call's
+// dialog (calls.update with sip_request), then calls.update with a new
 // call_hook. The Go test (cmd/voxrun/restcalls_e2e_test.go) runs voxrun, the
 // called party (sipp) and the hooks, and passes them in the environment; this
 // script prints one JSON line with what the client saw, or exits non-zero.
@@ -26,6 +27,7 @@ async function main() {
     if (status !== 'in-progress') await sleep(25);
   }
   if (status !== 'in-progress') throw new Error(`call ${sid} never reached in-progress (last: ${status})`);
+  await client.calls.update(sid, {sip_request: {method: 'INFO', content_type: 'application/json', content: '{"x":1}'}});
   await client.calls.update(sid, {call_hook: {url: `${VOXRUN_HOOKS}/redirected`, method: 'POST'}});
   process.stdout.write(JSON.stringify({sid, status}) + '\n');
 }
