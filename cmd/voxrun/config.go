@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+	"github.com/voxrun/voxrun/api"
 )
 
 // Config is everything voxrun serve reads at start-up. Each field is one setting,
@@ -42,6 +43,8 @@ type Config struct {
 	DebugAddr     string        `key:"debug_addr" help:"address of Go's pprof profiles (/debug/pprof/); empty: off. Never expose it publicly"`
 	SIPDigest     string        `key:"sip_digest" help:"digest algorithms offered in SIP challenges, in order: MD5, SHA-256 (many devices fail when SHA-256 is offered at all, so the default is MD5 alone)"`
 	SIPTrusted    string        `key:"sip_trusted" help:"comma-separated CIDRs exempt from the per-source SIP rate limit (carriers, a SIP dispatcher); loopback is always exempt"`
+	APIRateKey    int           `key:"api_rate_per_key" help:"REST requests per second per API key (bursts of twice that); 0: no limit"`
+	APIRateAddr   int           `key:"api_rate_per_address" help:"REST requests per second per source address, before authentication (bursts of twice that); 0: no limit"`
 }
 
 // DefaultConfig is the configuration of a fresh laptop.
@@ -57,6 +60,8 @@ func DefaultConfig() Config {
 		AutoMigrate:  true,
 		HookTimeout:  10 * time.Second,
 		SIPDigest:    "MD5",
+		APIRateKey:   20,
+		APIRateAddr:  50,
 	}
 }
 
@@ -232,6 +237,9 @@ func (c Config) validate() error {
 	if c.DrainTimeout < 0 {
 		return errors.New("drain_timeout: must not be negative")
 	}
+	if c.APIRateKey < 0 || c.APIRateAddr < 0 {
+		return errors.New("api_rate_per_key/api_rate_per_address: must not be negative")
+	}
 	return nil
 }
 
@@ -289,3 +297,18 @@ func (c Config) SIPTrustedPrefixes() ([]netip.Prefix, error) {
 // Embedded reports whether this node runs on the embedded defaults (SQLite and
 // in-memory live state): one developer's laptop rather than a shared site.
 func (c Config) Embedded() bool { return c.MySQLDSN == "" && c.RedisURL == "" }
+
+// APIRateLimit is the REST API's rate limit: 0 turns a limit off (a
+// limit that is off on one side only is set far above any real load).
+func (c Config) APIRateLimit() api.RateLimit {
+	if c.APIRateKey == 0 && c.APIRateAddr == 0 {
+		return api.RateLimit{Disabled: true}
+	}
+	rate := func(n int) api.Rate {
+		if n == 0 {
+			return api.Rate{PerSecond: 1e9, Burst: 1e9}
+		}
+		return api.Rate{PerSecond: float64(n), Burst: 2 * n}
+	}
+	return api.RateLimit{PerKey: rate(c.APIRateKey), PerAddress: rate(c.APIRateAddr)}
+}

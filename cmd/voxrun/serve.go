@@ -178,6 +178,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		Simulations:  newConsoleSimulations(calls, sipSrv.clock, hooks),
 		CompileJS:    compileJS,
 		Creator:      &callCreator{calls: calls, hooks: hooks},
+		RateLimit:    cfg.APIRateLimit(),
 		Ready: []api.Check{
 			{Name: "provisioning", Ping: st.prov.Ping},
 			{Name: "live_state", Ping: st.live.Ping},
