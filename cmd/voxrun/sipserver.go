@@ -11,6 +11,7 @@ import (
 
 	"github.com/voxrun/voxrun/apps/webhook"
 	"github.com/voxrun/voxrun/media/clock"
+	"github.com/voxrun/voxrun/media/netpoll"
 	"github.com/voxrun/voxrun/media/ports"
 	"github.com/voxrun/voxrun/runtime"
 	"github.com/voxrun/voxrun/sip"
@@ -29,6 +30,7 @@ type signaling struct {
 	srv      *sip.Server
 	agent    *leg.Agent
 	clock    *clock.Clock
+	poller   *netpoll.Poller // nil where there is no epoll
 	limits   *limits.Limiter
 	carriers *carrierreg.Registrar
 }
@@ -36,12 +38,21 @@ type signaling struct {
 // startSIP serves SIP over UDP and TCP on sip_addr, routing INVITEs to calls.
 func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manager, hooks *webhook.Client, clk *clock.Clock, out *outbound, log *slog.Logger) (*signaling, error) {
 	prov := st.prov
-	alloc, err := ports.New(ports.Config{Min: cfg.RTPPortMin, Max: cfg.RTPPortMax})
+	// RTP sockets are read by a few epoll shards (media/netpoll), not a
+	// goroutine each; where there is no epoll, by package net.
+	poller, perr := netpoll.New(netpoll.Config{})
+	if perr != nil {
+		log.Info("media: RTP sockets read by a goroutine each", "reason", perr.Error())
+	}
+	alloc, err := ports.New(ports.Config{Min: cfg.RTPPortMin, Max: cfg.RTPPortMax, Poller: poller})
 	if err != nil {
 		clk.Close()
+		if poller != nil {
+			_ = poller.Close()
+		}
 		return nil, fmt.Errorf("rtp ports: %w", err)
 	}
-	sg := &signaling{clock: clk}
+	sg := &signaling{clock: clk, poller: poller}
 	maddr := mediaAddr(cfg)
 	trusted, _ := cfg.SIPTrustedPrefixes() // validated with the configuration
 	sg.srv, err = sip.New(sip.Config{Addr: cfg.SIPAddr, Logger: log, UserAgent: "voxrun/" + version,
@@ -148,6 +159,9 @@ func (sg *signaling) close(log *slog.Logger) {
 		errs = append(errs, sg.agent.Close())
 	}
 	sg.clock.Close()
+	if sg.poller != nil {
+		errs = append(errs, sg.poller.Close())
+	}
 	if err := errors.Join(errs...); err != nil {
 		log.Warn("sip close", "err", err)
 	}

@@ -196,6 +196,8 @@ func (a *Agent) Accept(ctx context.Context, req *sip.Request, tx sip.ServerTrans
 	}
 	rc := rtpsession.FromSDP(sess)
 	rc.Conn, rc.RTCPConn, rc.Closer, rc.Clock = lease.RTP, lease.RTCP, lease, a.cfg.Clock
+	// The poller's sockets instead, when the allocator has one.
+	rc.Socket, rc.RTCPSocket = lease.Socket, lease.RTCPSocket
 	rc.NoSend = true // until 183 or 200 (Progress, Answer)
 	rs, err := rtpsession.New(rc)
 	if err != nil {

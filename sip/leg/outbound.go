@@ -479,12 +479,15 @@ func (d *dialer) session(sess sdp.Session, closer interface{ Close() error }) (*
 	lease := d.l.lease
 	// A session closed before (early media on another codec) left a past
 	// read deadline on the sockets.
-	_ = lease.RTP.SetReadDeadline(time.Time{})
+	if lease.RTP != nil { // nil when the allocator has a poller: no deadlines there
+		_ = lease.RTP.SetReadDeadline(time.Time{})
+	}
 	if lease.RTCP != nil {
 		_ = lease.RTCP.SetReadDeadline(time.Time{})
 	}
 	rc := rtpsession.FromSDP(sess)
 	rc.Conn, rc.RTCPConn, rc.Closer, rc.Clock = lease.RTP, lease.RTCP, closer, d.a.cfg.Clock
+	rc.Socket, rc.RTCPSocket = lease.Socket, lease.RTCPSocket
 	return rtpsession.New(rc)
 }
 
