@@ -44,6 +44,13 @@ type Config struct {
 	// TLSAddr is the host:port for SIP over TLS. Default ":5061"; port 0
 	// picks a free port.
 	TLSAddr string
+	// WSAddr, when set, serves SIP over WebSocket (RFC 7118, subprotocol
+	// "sip") on this host:port: for browsers behind a proxy that ends TLS.
+	// Port 0 picks a free port. Empty: no WebSocket.
+	WSAddr string
+	// WSSAddr, when set, serves SIP over secure WebSocket with TLS's
+	// certificate (TLS is then required). Empty: no WSS.
+	WSSAddr string
 	// TCPIdleTimeout closes a TCP connection that sends nothing for this
 	// long. Default 10 minutes.
 	TCPIdleTimeout time.Duration
@@ -96,6 +103,17 @@ func (c Config) withDefaults() (Config, error) {
 		if len(c.TLS.Certificates) == 0 && c.TLS.GetCertificate == nil && c.TLS.GetConfigForClient == nil {
 			return c, fmt.Errorf("%w: tls without a certificate", ErrConfig)
 		}
+	}
+	for _, a := range []string{c.WSAddr, c.WSSAddr} {
+		if a == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return c, fmt.Errorf("%w: websocket addr %q: %v", ErrConfig, a, err)
+		}
+	}
+	if c.WSSAddr != "" && c.TLS == nil {
+		return c, fmt.Errorf("%w: wss needs a TLS configuration", ErrConfig)
 	}
 	if c.TCPMessageTimeout <= 0 {
 		c.TCPMessageTimeout = DefaultTCPMessageTimeout

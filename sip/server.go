@@ -2,7 +2,9 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"io"
 	"fmt"
 	"log/slog"
 	"net"
@@ -75,6 +77,8 @@ type Server struct {
 	udp     *net.UDPConn
 	tcp     *net.TCPListener
 	tlsLn   *net.TCPListener // nil without TLS
+	wsLn    *net.TCPListener // nil without WebSocket
+	wssLn   *net.TCPListener // nil without secure WebSocket
 	conns   map[*streamConn]struct{}
 	rcvbuf  int // the UDP receive buffer granted, -1 when unknown
 
@@ -160,8 +164,28 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 		tlsLn = ln.(*net.TCPListener)
 	}
+	var wsLn, wssLn *net.TCPListener
+	for _, l := range []struct {
+		addr string
+		ln   **net.TCPListener
+	}{{s.cfg.WSAddr, &wsLn}, {s.cfg.WSSAddr, &wssLn}} {
+		if l.addr == "" {
+			continue
+		}
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, "tcp", l.addr)
+		if err != nil {
+			for _, c := range []io.Closer{udp, tcp, tlsLn, wsLn} {
+				if c != nil && c != (*net.TCPListener)(nil) {
+					_ = c.Close()
+				}
+			}
+			return fmt.Errorf("sip: listen websocket %s: %w", l.addr, err)
+		}
+		*l.ln = ln.(*net.TCPListener)
+	}
 	s.started = true
-	s.udp, s.tcp, s.tlsLn = udp, tcp, tlsLn
+	s.udp, s.tcp, s.tlsLn, s.wsLn, s.wssLn = udp, tcp, tlsLn, wsLn, wssLn
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	s.route(hctx)
@@ -189,6 +213,28 @@ func (s *Server) Start(ctx context.Context) error {
 			}
 		}()
 		s.log.Info("sip: serving tls", "tls", tlsLn.Addr().String())
+	}
+	if wsLn != nil {
+		s.serving.Add(1)
+		go func() {
+			defer s.serving.Done()
+			// sipgo reads WebSocket frames itself: intake's stream framing
+			// does not apply, the per-source bans and sipgo's parser do.
+			if err := s.srv.ServeWS(&bannedListener{TCPListener: wsLn, s: s}); err != nil && !s.isClosed() && !errors.Is(err, net.ErrClosed) {
+				s.log.Error("sip: ws serve stopped", "error", err)
+			}
+		}()
+		s.log.Info("sip: serving ws", "ws", wsLn.Addr().String())
+	}
+	if wssLn != nil {
+		s.serving.Add(1)
+		go func() {
+			defer s.serving.Done()
+			if err := s.srv.ServeWSS(tls.NewListener(&bannedListener{TCPListener: wssLn, s: s}, s.cfg.TLS)); err != nil && !s.isClosed() && !errors.Is(err, net.ErrClosed) {
+				s.log.Error("sip: wss serve stopped", "error", err)
+			}
+		}()
+		s.log.Info("sip: serving wss", "wss", wssLn.Addr().String())
 	}
 	s.log.Info("sip: serving", "udp", udp.LocalAddr().String(), "tcp", tcp.Addr().String())
 	return nil
@@ -263,6 +309,43 @@ func (s *Server) UDPReadBuffer() int {
 	return s.rcvbuf
 }
 
+// WSAddr is the address the WebSocket listener is bound to (valid after
+// Start with WSAddr configured).
+func (s *Server) WSAddr() netip.AddrPort { return s.lnAddr(&s.wsLn) }
+
+// WSSAddr is the address the secure WebSocket listener is bound to.
+func (s *Server) WSSAddr() netip.AddrPort { return s.lnAddr(&s.wssLn) }
+
+func (s *Server) lnAddr(ln **net.TCPListener) netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if *ln == nil {
+		return netip.AddrPort{}
+	}
+	return (*ln).Addr().(*net.TCPAddr).AddrPort()
+}
+
+// bannedListener refuses connections from banned sources (WebSocket:
+// sipgo frames the messages).
+type bannedListener struct {
+	*net.TCPListener
+	s *Server
+}
+
+func (l *bannedListener) Accept() (net.Conn, error) {
+	for {
+		conn, err := l.TCPListener.AcceptTCP()
+		if err != nil {
+			return nil, err
+		}
+		if l.s.pike.Banned(conn.RemoteAddr().(*net.TCPAddr).AddrPort().Addr()) || l.s.isClosed() {
+			_ = conn.Close()
+			continue
+		}
+		return conn, nil
+	}
+}
+
 // TLSAddr is the address the TLS listener is bound to (valid after Start
 // with TLS configured).
 func (s *Server) TLSAddr() netip.AddrPort {
@@ -301,7 +384,7 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		close(s.done)
-		udp, tcp, tlsLn, cancel := s.udp, s.tcp, s.tlsLn, s.cancel
+		udp, tcp, tlsLn, wsLn, wssLn, cancel := s.udp, s.tcp, s.tlsLn, s.wsLn, s.wssLn, s.cancel
 		conns := make([]*streamConn, 0, len(s.conns))
 		for c := range s.conns {
 			conns = append(conns, c)
@@ -317,7 +400,7 @@ func (s *Server) Close() error {
 				errs = append(errs, err)
 			}
 		}
-		for _, ln := range []*net.TCPListener{tcp, tlsLn} {
+		for _, ln := range []*net.TCPListener{tcp, tlsLn, wsLn, wssLn} {
 			if ln == nil {
 				continue
 			}

@@ -336,3 +336,30 @@ func TestTLSNeedsCertificate(t *testing.T) {
 	_, err := sip.New(sip.Config{TLS: &tls.Config{}})
 	require.ErrorIs(t, err, sip.ErrConfig)
 }
+
+// TestWebSocket: SIP over ws:// and wss:// (RFC 7118) answers OPTIONS.
+func TestWebSocket(t *testing.T) {
+	serverTLS, clientTLS, err := siptest.SelfSignedTLS()
+	require.NoError(t, err)
+	srv := startServer(t, sip.Config{TLS: serverTLS, TLSAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", WSSAddr: "127.0.0.1:0"}, nil)
+	for name, tc := range map[string]struct {
+		addr netip.AddrPort
+		cfg  *tls.Config
+	}{"ws": {srv.WSAddr(), nil}, "wss": {srv.WSSAddr(), clientTLS}} {
+		t.Run(name, func(t *testing.T) {
+			require.True(t, tc.addr.IsValid())
+			ctx := timeout(t, 5*time.Second)
+			c, err := siptest.DialWS(ctx, tc.addr, tc.cfg)
+			require.NoError(t, err)
+			defer c.Close()
+			status, err := siptest.Ping(ctx, c, tc.addr, name+"-1")
+			require.NoError(t, err)
+			require.Equal(t, 200, status)
+		})
+	}
+}
+
+func TestWSSNeedsTLS(t *testing.T) {
+	_, err := sip.New(sip.Config{WSSAddr: "127.0.0.1:0"})
+	require.ErrorIs(t, err, sip.ErrConfig)
+}
