@@ -53,6 +53,8 @@ func (w *wsConn) Read(ctx context.Context) ([]byte, error) {
 	return b, err
 }
 
-func (w *wsConn) LocalAddr() netip.AddrPort { return w.c.LocalAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort() }
-func (w *wsConn) Transport() string         { return w.transport }
-func (w *wsConn) Close() error              { return w.c.Close() }
+func (w *wsConn) LocalAddr() netip.AddrPort {
+	return w.c.LocalAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort()
+}
+func (w *wsConn) Transport() string { return w.transport }
+func (w *wsConn) Close() error      { return w.c.Close() }
