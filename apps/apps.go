@@ -44,6 +44,19 @@ type Request struct {
 // reply carried one (a JSON array); nil or an empty array means "carry on".
 type Reply struct {
 	Verbs json.RawMessage
+	// Logs are the lines the application logged while answering (a JS
+	// app's ctx.log); transports that have none leave it empty. The console's
+	// timeline shows them.
+	Logs []LogLine
+	// State is the application's per-call state after answering (a JS
+	// app's ctx.state), nil when the transport keeps none.
+	State json.RawMessage
+}
+
+// LogLine is one line an application logged.
+type LogLine struct {
+	Level   string `json:"level"` // info, warn or error
+	Message string `json:"msg"`
 }
 
 // HasVerbs reports whether the reply carries a non-empty verb document.

@@ -221,6 +221,12 @@ func (s *Session) send(ctx context.Context, req apps.Request) (apps.Reply, error
 		}
 	}
 	s.obs.emit(ev)
+	for _, l := range reply.Logs {
+		s.obs.emit(Event{Type: EventLog, Kind: l.Level, Message: l.Message, URL: req.Hook.URL})
+	}
+	if len(reply.State) > 0 {
+		s.obs.emit(Event{Type: EventState, URL: req.Hook.URL, Data: append(json.RawMessage(nil), reply.State...)})
+	}
 	return reply, err
 }
 

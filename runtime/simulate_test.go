@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/voxrun/voxrun/apps"
 	"github.com/voxrun/voxrun/media"
 	"github.com/voxrun/voxrun/media/clock"
 	"github.com/voxrun/voxrun/media/mediatest"
@@ -239,4 +240,34 @@ func TestUnobservedCallsDoNotAllocateForEvents(t *testing.T) {
 		o.digit(media.Digit{Key: '1'})
 	})
 	require.Zero(t, allocs)
+}
+
+// scriptedApp answers every request with the same reply: a JS app's logs
+// and state come with its verbs.
+type scriptedApp struct{ reply apps.Reply }
+
+func (a scriptedApp) Send(context.Context, apps.Request) (apps.Reply, error) { return a.reply, nil }
+
+func TestSimulatedCallShowsAppLogsAndState(t *testing.T) {
+	h := newHarness(t)
+	sm := newSimulator(t, h)
+	app := Application{ApplicationSID: "app-js", AccountSID: "acct-1", CallHook: apps.Hook{URL: "js:call"},
+		App: scriptedApp{apps.Reply{Verbs: json.RawMessage(`[{"verb":"hangup"}]`),
+			Logs:  []apps.LogLine{{Level: "info", Message: "call from +1555"}, {Level: "warn", Message: "no name"}},
+			State: json.RawMessage(`{"step":1}`)}}}
+	x, err := sm.Start(context.Background(), callInfo("sim-js"), app)
+	require.NoError(t, err)
+	<-x.Done()
+	var logs []string
+	var state string
+	for _, e := range x.Transcript().Events {
+		switch e.Type {
+		case EventLog:
+			logs = append(logs, e.Kind+": "+e.Message)
+		case EventState:
+			state = string(e.Data)
+		}
+	}
+	require.Equal(t, []string{"info: call from +1555", "warn: no name"}, logs)
+	require.JSONEq(t, `{"step":1}`, state)
 }
