@@ -28,3 +28,6 @@ go run ./bench/sipload -rates 1000,2000,4000 -seconds 5 -hold 1000 -hold-pause 1
 echo "== media: concurrent RTP legs over loopback (voxrun vs a bare Go UDP peer doing the same packets)"
 go run ./bench/media -modes play -legs 1000,2000,3000,4000 -seconds 10s
 go run ./bench/media -modes relay,transcode -legs 2000 -seconds 10s
+
+echo "== live calls over REST: GET and POST /Calls with Redis live state (vs GET /healthz in the same run)"
+go run ./bench/restcalls -bin bin/voxrun -held 200 -seconds 5 -clients 8
