@@ -143,11 +143,11 @@ func (d *dialRun) run(ctx context.Context) map[string]any {
 			status, sipStatus = StatusNoAnswer, 487
 		}
 		s.log.Info("dial: no target answered", "dial_call_status", status, "dial_sip_status", sipStatus, "reason", lastReason)
-		sid := ""
+		var child *Session
 		if last != nil {
-			sid = last.child.info.CallSID
+			child = last.child
 		}
-		return dialResults(status, sipStatus, sid, 0)
+		return dialResults(status, sipStatus, child, 0)
 	}
 	// The others are cancelled; they report their end in the background.
 	d.pending--
@@ -407,7 +407,7 @@ func (d *dialRun) bridge(ctx context.Context, w *attempt) map[string]any {
 			s.log.Warn("dial: cannot answer the caller", "err", err)
 			c.hangupLeg(ctx, nil)
 			c.finish(ctx, StatusCompleted)
-			return dialResults(StatusFailed, 500, c.info.CallSID, 0)
+			return dialResults(StatusFailed, 500, c, 0)
 		}
 	}
 	r, err := room.New(s.m.deps.Clock, room.Config{MaxMembers: 2})
@@ -425,7 +425,7 @@ func (d *dialRun) bridge(ctx context.Context, w *attempt) map[string]any {
 		s.log.Error("dial: cannot bridge", "err", err)
 		c.hangupLeg(ctx, nil)
 		c.finish(ctx, StatusCompleted)
-		return dialResults(StatusFailed, 500, c.info.CallSID, 0)
+		return dialResults(StatusFailed, 500, c, 0)
 	}
 	for _, x := range []struct {
 		s *Session
@@ -495,7 +495,7 @@ func (d *dialRun) bridge(ctx context.Context, w *attempt) map[string]any {
 	}
 	duration := s.m.deps.Now().Sub(start)
 	c.finish(context.WithoutCancel(ctx), StatusCompleted)
-	return dialResults(StatusCompleted, 200, c.info.CallSID, duration)
+	return dialResults(StatusCompleted, 200, c, duration)
 }
 
 // collector watches one leg's digits for the dtmfCapture sequences.
@@ -550,14 +550,16 @@ func (d *dialRun) capture(ctx context.Context, leg *Session, c *collector, k med
 }
 
 // dialResults are the dial's action hook results.
-func dialResults(status string, sipStatus int, callSID string, duration time.Duration) map[string]any {
+// child is the B leg the results speak of (nil when none was placed).
+func dialResults(status string, sipStatus int, child *Session, duration time.Duration) map[string]any {
 	r := map[string]any{
 		"dial_call_status": status,
 		"dial_sip_status":  sipStatus,
 		"duration":         int(duration.Round(time.Second) / time.Second),
 	}
-	if callSID != "" {
-		r["dial_call_sid"] = callSID
+	if child != nil {
+		r["dial_call_sid"] = child.info.CallSID
+		r["dial_sbc_callid"] = child.info.CallID
 	}
 	return r
 }

@@ -2,6 +2,11 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/voxrun/voxrun/media/clock"
+	"github.com/voxrun/voxrun/schemas/schematest"
 	"github.com/voxrun/voxrun/verbs"
 )
 
@@ -167,6 +173,34 @@ func TestDialRingsAllAndBridgesTheFirstToAnswer(t *testing.T) {
 	h.records.mu.Lock()
 	require.Len(t, h.records.cdrs, 4, "one CDR per leg")
 	h.records.mu.Unlock()
+
+	// The payloads pass voxrun's hook schemas and jambonz's own callback
+	// schemas (@jambonz/schema).
+	checks := map[string]map[string]any{"dial": p}
+	for i, c := range srv.calls("/status") {
+		checks[fmt.Sprintf("call-status#%d", i)] = c.Payload
+	}
+	requireCallbacks(t, h, checks)
+}
+
+// requireCallbacks validates hook payloads (named "<callback>[#n]") with
+// voxrun's hook schemas and with jambonz's callback schemas.
+func requireCallbacks(t *testing.T, h *harness, payloads map[string]map[string]any) {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{}
+	for name, p := range payloads {
+		callback, _, _ := strings.Cut(name, "#")
+		b, err := json.Marshal(p)
+		require.NoError(t, err)
+		require.NoError(t, h.validator.ValidateHook(callback, b), "%s: voxrun's schema", name)
+		f := filepath.Join(dir, strings.ReplaceAll(name, "#", "-")+".json")
+		require.NoError(t, os.WriteFile(f, b, 0o600))
+		files[f] = callback
+	}
+	for file, v := range schematest.Callbacks(t, files) {
+		require.True(t, v.Valid, "%s: jambonz's schema: %s", file, v.Error)
+	}
 }
 
 func TestDialNoAnswerTimesOut(t *testing.T) {
@@ -246,6 +280,7 @@ func TestDialCapturesDigitsDuringTheBridge(t *testing.T) {
 	leg.ep.press("1*2")
 	require.Eventually(t, func() bool { return len(srv.calls("/dtmf")) == 1 }, 5*time.Second, 5*time.Millisecond)
 	require.Equal(t, "*2", srv.calls("/dtmf")[0].Payload["dtmf"])
+	requireCallbacks(t, h, map[string]map[string]any{"dial-dtmf": srv.calls("/dtmf")[0].Payload})
 	require.Equal(t, "call-dtmf", srv.calls("/dtmf")[0].Payload["call_sid"])
 
 	leg.farEndHangsUp()

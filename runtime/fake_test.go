@@ -207,10 +207,11 @@ func (h *hookServer) calls(path string) []hookCall {
 }
 
 type harness struct {
-	m       *Manager
-	live    *memorystore.Store
-	records *records
-	client  *webhook.Client
+	m         *Manager
+	validator *schemas.Validator
+	live      *memorystore.Store
+	records   *records
+	client    *webhook.Client
 }
 
 func newHarness(t *testing.T) *harness {
@@ -225,7 +226,7 @@ func newHarness(t *testing.T) *harness {
 	require.NoError(t, err)
 	client, err := webhook.NewClient(webhook.Options{Guard: g, Timeout: 2 * time.Second})
 	require.NoError(t, err)
-	h := &harness{live: live, records: &records{}, client: client}
+	h := &harness{live: live, records: &records{}, client: client, validator: v}
 	h.m = NewManager(Deps{Live: live, Records: h.records, Registry: reg, Node: "node-1"})
 	return h
 }
