@@ -43,6 +43,11 @@ type Config struct {
 	DebugAddr     string        `key:"debug_addr" help:"address of Go's pprof profiles (/debug/pprof/); empty: off. Never expose it publicly"`
 	SIPDigest     string        `key:"sip_digest" help:"digest algorithms offered in SIP challenges, in order: MD5, SHA-256 (many devices fail when SHA-256 is offered at all, so the default is MD5 alone)"`
 	SIPTrusted    string        `key:"sip_trusted" help:"comma-separated CIDRs exempt from the per-source SIP rate limit (carriers, a SIP dispatcher); loopback is always exempt"`
+	SIPTLSAddr    string        `key:"sip_tls_addr" help:"address for SIP over TLS (like :5061); empty: no TLS. Needs sip_tls_cert and sip_tls_key"`
+	SIPTLSCert    string        `key:"sip_tls_cert" help:"PEM certificate chain file for SIP over TLS and WSS"`
+	SIPTLSKey     string        `key:"sip_tls_key" help:"PEM private key file for SIP over TLS and WSS"`
+	SIPWSAddr     string        `key:"sip_ws_addr" help:"address for SIP over WebSocket (RFC 7118, browsers behind a TLS proxy); empty: off"`
+	SIPWSSAddr    string        `key:"sip_wss_addr" help:"address for SIP over secure WebSocket; empty: off. Needs sip_tls_cert and sip_tls_key"`
 	APIRateKey    int           `key:"api_rate_per_key" help:"REST requests per second per API key (bursts of twice that); 0: no limit"`
 	APIRateAddr   int           `key:"api_rate_per_address" help:"REST requests per second per source address, before authentication (bursts of twice that); 0: no limit"`
 }
@@ -230,6 +235,9 @@ func (c Config) validate() error {
 	}
 	if _, err := c.SIPTrustedPrefixes(); err != nil {
 		return err
+	}
+	if (c.SIPTLSAddr != "" || c.SIPWSSAddr != "") && (c.SIPTLSCert == "" || c.SIPTLSKey == "") {
+		return errors.New("sip_tls_addr/sip_wss_addr: need sip_tls_cert and sip_tls_key")
 	}
 	if c.HookTimeout <= 0 {
 		return errors.New("hook_timeout: must be positive")

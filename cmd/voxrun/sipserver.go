@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,7 +56,13 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 	sg := &signaling{clock: clk, poller: poller}
 	maddr := mediaAddr(cfg)
 	trusted, _ := cfg.SIPTrustedPrefixes() // validated with the configuration
+	tlsCfg, err := sipTLS(cfg)
+	if err != nil {
+		sg.clock.Close()
+		return nil, err
+	}
 	sg.srv, err = sip.New(sip.Config{Addr: cfg.SIPAddr, Logger: log, UserAgent: "voxrun/" + version,
+		TLS: tlsCfg, TLSAddr: cfg.SIPTLSAddr, WSAddr: cfg.SIPWSAddr, WSSAddr: cfg.SIPWSSAddr,
 		Pike: admission.PikeConfig{Exempt: trusted},
 		// Session timers (RFC 4028): a UAC may require them.
 		Supported: []string{"timer"}})
@@ -122,6 +129,18 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 	}
 	sg.carriers.Start(ctx)
 	return sg, nil
+}
+
+// sipTLS loads sip_tls_cert and sip_tls_key when TLS or WSS is configured.
+func sipTLS(cfg Config) (*tls.Config, error) {
+	if cfg.SIPTLSAddr == "" && cfg.SIPWSSAddr == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.SIPTLSCert, cfg.SIPTLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("sip_tls_cert/sip_tls_key: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 // localAddr is the SIP server's address for a transport.
