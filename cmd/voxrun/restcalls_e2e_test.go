@@ -96,3 +96,33 @@ func nodeTools(t *testing.T) (node, npm string) {
 	require.NoError(t, err, "npm is required (scripts/test-deps.sh installs it)")
 	return node, npm
 }
+
+// A call to a phone number goes out through the account's carrier: the
+// carrier's outbound gateway (sipp) gets the INVITE with the number in
+// E.164 and the request's headers; the app_json runs once answered and
+// hangs up.
+func TestRESTCallToAPhoneNumberGoesOutThroughTheCarrier(t *testing.T) {
+	gateway := siptest.StartSippUAS(t, filepath.Join("testdata", "sipp", "uas_carrier.xml"), "u1")
+	n := startTenant(t)
+	carrier := rest(t, n.base, n.key, "POST", "/VoipCarriers", map[string]any{"name": "outbound carrier", "account_sid": n.acct, "e164_leading_plus": true})
+	rest(t, n.base, n.key, "POST", "/SipGateways", map[string]any{"voip_carrier_sid": carrier["sid"], "ipv4": "127.0.0.1",
+		"port": gateway.Port, "netmask": 32, "inbound": false, "outbound": true})
+	created := rest(t, n.base, n.key, "POST", "/Accounts/"+n.acct+"/Calls", map[string]any{
+		"from": "+15550001234", "to": map[string]any{"type": "phone", "number": "15557654321"},
+		"app_json": `[{"verb":"pause","length":0.2},{"verb":"hangup"}]`, "headers": map[string]any{"X-Campaign": "carrier-e2e"},
+	})
+	require.NotEmpty(t, created["sid"])
+	require.NotEmpty(t, created["callId"])
+	gateway.Wait(t)
+	require.Eventually(t, func() bool {
+		page := rest(t, n.base, n.key, "GET", "/Accounts/"+n.acct+"/RecentCalls?page=1&count=25", nil)
+		data, _ := page["data"].([]any)
+		for _, row := range data {
+			if c, ok := row.(map[string]any); ok && c["call_sid"] == created["sid"] {
+				return c["answered"] == true && c["direction"] == "outbound"
+			}
+		}
+		return false
+	}, 10*time.Second, 100*time.Millisecond, "the outbound call's CDR")
+	n.p.stop(t)
+}
