@@ -2,16 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -541,4 +545,171 @@ func TestGatherHearsInbandDTMFInAPCMAPcapFromSipp(t *testing.T) {
 	require.Equal(t, "280", got[0]["digits"], "the in-band keys, each once, and nothing from the audio before them")
 	require.Equal(t, "dtmfDetected", got[0]["reason"])
 	p.stop(t)
+}
+
+// baresipUA is one baresip process on 127.0.0.1 whose microphone is a WAV
+// file and whose sndfile module records what it sends and hears.
+type baresipUA struct {
+	port   int
+	dumps  string // sndfile's directory
+	out    *lockedBuffer
+	cmd    *exec.Cmd
+	cancel context.CancelFunc
+}
+
+func startBaresip(t *testing.T, bin, user string, mic []int16, rtpPorts int, account string, commands ...string) *baresipUA {
+	t.Helper()
+	dir := t.TempDir()
+	ua := &baresipUA{port: siptest.FreeUDPPort(t), dumps: filepath.Join(dir, "dumps"), out: &lockedBuffer{}}
+	require.NoError(t, os.Mkdir(ua.dumps, 0o700))
+	micPath := filepath.Join(dir, "mic.wav")
+	require.NoError(t, os.WriteFile(micPath, wavBytes(mic), 0o600))
+	config := fmt.Sprintf(`poll_method		epoll
+sip_listen		127.0.0.1:%d
+net_interface		127.0.0.1
+audio_player		aubridge,speaker-%s
+audio_source		aufile,%s
+rtp_ports		%d-%d
+snd_path		%s
+module_path		/usr/lib/baresip/modules
+module			g711.so
+module			aufile.so
+module			aubridge.so
+module			sndfile.so
+module			menu.so
+module_tmp		account.so
+call_max_calls		1
+`, ua.port, user, micPath, rtpPorts, rtpPorts+20, ua.dumps)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "accounts"), []byte(account+"\n"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "contacts"), nil, 0o600))
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	ua.cancel = cancel
+	args := []string{"-f", dir, "-t", "30"}
+	for _, c := range commands {
+		args = append(args, "-e", c)
+	}
+	ua.cmd = exec.CommandContext(ctx, bin, args...)
+	ua.cmd.Stdout, ua.cmd.Stderr = ua.out, ua.out
+	require.NoError(t, ua.cmd.Start())
+	t.Cleanup(ua.stop)
+	return ua
+}
+
+// stop ends the process (by its PID) and waits for it; idempotent.
+func (ua *baresipUA) stop() {
+	if ua.cmd.ProcessState == nil {
+		_ = ua.cmd.Process.Kill()
+		_ = ua.cmd.Wait()
+	}
+	ua.cancel()
+}
+
+// heard is the audio baresip decoded from the call (sndfile's "dec" dump).
+func (ua *baresipUA) heard(t *testing.T) []int16 {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(ua.dumps, "*dec.wav"))
+	require.NoError(t, err)
+	require.Len(t, files, 1, "one recording of what was heard; baresip said:\n%s", ua.out)
+	b, err := os.ReadFile(files[0])
+	require.NoError(t, err)
+	return wavPCM16(t, b)
+}
+
+// wavPCM16 returns the samples of a 16-bit mono WAV's data chunk (any
+// chunks before it skipped; a header whose sizes were never finalised is
+// read to the end of the file).
+func wavPCM16(t *testing.T, b []byte) []int16 {
+	t.Helper()
+	require.True(t, len(b) > 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WAVE", "a WAV file")
+	for off := 12; off+8 <= len(b); {
+		id, size := string(b[off:off+4]), int(binary.LittleEndian.Uint32(b[off+4:]))
+		off += 8
+		if id == "fmt " {
+			require.Equal(t, uint16(1), binary.LittleEndian.Uint16(b[off+2:]), "mono")
+			require.Equal(t, uint16(16), binary.LittleEndian.Uint16(b[off+14:]), "16-bit")
+		}
+		if id == "data" {
+			end := min(len(b), off+size)
+			if size == 0 {
+				end = len(b)
+			}
+			pcm := make([]int16, (end-off)/2)
+			for i := range pcm {
+				pcm[i] = int16(binary.LittleEndian.Uint16(b[off+2*i:]))
+			}
+			return pcm
+		}
+		off += size + size&1
+	}
+	t.Fatal("no data chunk")
+	return nil
+}
+
+// toneLevel is the RMS of x at hz alone: a sine of amplitude A gives a
+// Goertzel power of (A·N/2)², so its RMS A/√2 is √(2·power)/N.
+func toneLevel(x []int16, hz float64) float64 {
+	return math.Sqrt(2*goertzelPower(x, hz)) / float64(len(x))
+}
+
+// TestBaresipBridgedCallCarriesAudioBothWays: two baresip user agents, each
+// with a WAV file of its own tone as its microphone. Alice calls a number
+// whose application dials Bob (auto-answer); voxrun bridges the two legs in
+// a media room (both on PCMU, so relayed without decoding) and ends the
+// bridge after the dial's timeLimit. What each one recorded hearing is the other's tone, loud
+// and clear, and not its own.
+func TestBaresipBridgedCallCarriesAudioBothWays(t *testing.T) {
+	bin := siptest.Tool(t, "baresip", "baresip")
+	const aliceHz, bobHz = 600.0, 1400.0
+	tone := func(hz float64) []int16 { return synth([]tone{{hz, 12000}}) } // 12 s
+	bob := startBaresip(t, bin, "bob", tone(bobHz), 35300, "<sip:bob@127.0.0.1>;regint=0;answermode=auto")
+
+	app, hooks := mediaApp(t, func(string) string {
+		return fmt.Sprintf(`[{"verb":"dial","timeLimit":3,"target":[{"type":"sip","sipUri":"sip:bob@127.0.0.1:%d"}]},{"verb":"hangup"}]`, bob.port)
+	}, nil)
+	p, sipAddr := mediaServe(t, "15550003005", app)
+	alice := startBaresip(t, bin, "alice", tone(aliceHz), 35400, "<sip:alice@127.0.0.1>;regint=0",
+		"/dial sip:15550003005@"+sipAddr)
+
+	require.Eventually(t, func() bool {
+		done := 0
+		for _, s := range hooks.get("/status") {
+			if s["call_status"] == "completed" {
+				done++
+			}
+		}
+		return done == 2
+	}, 25*time.Second, 50*time.Millisecond, "both legs completed; alice said:\n%s\nbob said:\n%s", alice.out, bob.out)
+	// sndfile closes its files when the call ends (voxrun's BYE).
+	require.Eventually(t, func() bool {
+		return strings.Count(strings.ToLower(alice.out.String()), "closed") > 0 && strings.Count(strings.ToLower(bob.out.String()), "closed") > 0
+	}, 10*time.Second, 50*time.Millisecond, "both user agents saw the call end:\n%s\n%s", alice.out, bob.out)
+	alice.stop()
+	bob.stop()
+	p.stop(t)
+
+	for _, c := range []struct {
+		who         string
+		ua          *baresipUA
+		want, other float64
+	}{{"alice", alice, bobHz, aliceHz}, {"bob", bob, aliceHz, bobHz}} {
+		pcm := c.ua.heard(t)
+		secs := float64(len(pcm)) / toneRate
+		t.Logf("%s recorded %.2f s of what she/he heard", c.who, secs)
+		require.Greater(t, secs, 2.0, "%s heard the bridged call (3 s time limit)", c.who)
+		// The bridged part: the loudest second (before it, the call was
+		// being set up).
+		var seg []int16
+		for off := 0; off+toneRate <= len(pcm); off += toneRate / 4 {
+			if w := pcm[off : off+toneRate]; seg == nil || rms(w) > rms(seg) {
+				seg = w
+			}
+		}
+		hz := dominantHz(seg)
+		want, own := toneLevel(seg, c.want), toneLevel(seg, c.other)
+		t.Logf("%s: dominant %v Hz, %v Hz at RMS %.0f, own %v Hz at RMS %.0f (tone RMS %.0f)", c.who, hz, c.want, want, c.other, own, toneAmplitude/math.Sqrt2)
+		require.InDelta(t, c.want, hz, 10, "%s hears the other party's tone", c.who)
+		require.InEpsilon(t, toneAmplitude/math.Sqrt2, want, 0.05, "%s hears it at its level (G.711 both ways, ±0.4 dB)", c.who)
+		require.Less(t, own, want/100, "%s does not hear her/his own tone back", c.who)
+	}
 }
