@@ -64,12 +64,12 @@ func (v *v1) simulationsAvailable() error {
 }
 
 func (v *v1) startSimulation(c *fiber.Ctx) error {
-	if err := v.simulationsAvailable(); err != nil {
-		return err
-	}
 	a, err := v.account(c)
 	if err != nil {
 		return v.fail(c, "start simulation", err)
+	}
+	if err := v.simulationsAvailable(); err != nil {
+		return err
 	}
 	var body struct {
 		ApplicationSID string `json:"application_sid"`
@@ -110,12 +110,12 @@ func (v *v1) startSimulation(c *fiber.Ctx) error {
 }
 
 func (v *v1) listSimulations(c *fiber.Ctx) error {
-	if err := v.simulationsAvailable(); err != nil {
-		return err
-	}
 	a, err := v.account(c)
 	if err != nil {
 		return v.fail(c, "list simulations", err)
+	}
+	if err := v.simulationsAvailable(); err != nil {
+		return err
 	}
 	out := []fiber.Map{}
 	for _, x := range v.sims.List(a.AccountSID) {
@@ -128,11 +128,11 @@ func (v *v1) listSimulations(c *fiber.Ctx) error {
 
 // simulation resolves /Accounts/:sid/Simulations/:callSid for the key.
 func (v *v1) simulation(c *fiber.Ctx) (*runtime.Simulation, error) {
-	if err := v.simulationsAvailable(); err != nil {
-		return nil, err
-	}
 	a, err := v.account(c)
 	if err != nil {
+		return nil, err
+	}
+	if err := v.simulationsAvailable(); err != nil {
 		return nil, err
 	}
 	x, ok := v.sims.Get(c.Params("callSid"))
@@ -270,12 +270,23 @@ type socketMsg struct {
 // simulationSocket registers the events websocket on app, outside the /v1
 // group's header authentication.
 func (v *v1) simulationSocket(app *fiber.App) {
+	v.doc.add(opDoc{method: "GET", path: simulationsPath + "/:callSid/Events", tag: "Simulations",
+		summary: `websocket of a simulated call's events; the first message authenticates: {"type":"auth","key":...} (docs/console.md)`,
+		status:  fiber.StatusSwitchingProtocols})
 	app.Get(simulationSocketPath, v.limitByAddress, func(c *fiber.Ctx) error {
+		if !websocket.IsWebSocketUpgrade(c) {
+			// A plain GET is answered like the rest of /v1: a key first.
+			tok, ok := bearer(c.Get(fiber.HeaderAuthorization))
+			if !ok {
+				return fiber.NewError(fiber.StatusUnauthorized, msgUnauthorized)
+			}
+			if _, err := v.prov.AuthenticateAPIKey(c.UserContext(), tok); err != nil {
+				return fiber.NewError(fiber.StatusUnauthorized, msgUnauthorized)
+			}
+			return fiber.NewError(fiber.StatusUpgradeRequired, "this is a websocket: its first message carries the key")
+		}
 		if v.sims == nil {
 			return fiber.NewError(fiber.StatusServiceUnavailable, "simulated calls are not available")
-		}
-		if !websocket.IsWebSocketUpgrade(c) {
-			return fiber.NewError(fiber.StatusUpgradeRequired, "this is a websocket")
 		}
 		return c.Next()
 	}, websocket.New(v.serveSimulationSocket, websocket.Config{HandshakeTimeout: 5 * time.Second}))
