@@ -13,6 +13,7 @@ import (
 	sipgosip "github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
 
+	"github.com/voxrun/voxrun/media"
 	"github.com/voxrun/voxrun/media/rtpsession"
 	"github.com/voxrun/voxrun/media/sdp"
 )
@@ -46,6 +47,13 @@ type DialRequest struct {
 	// OnProvisional, when set, is told each provisional status received
 	// (180, 183, ...) except 100, on Dial's goroutine. It must not block.
 	OnProvisional func(status int)
+	// OnEarlyMedia, when set, is given the media of the call's early
+	// dialog the first time a provisional response carries an SDP answer:
+	// it receives what the far end plays before the answer (ringback, an
+	// announcement). It is called on Dial's goroutine and must not block.
+	// Once answered, the leg's Endpoint plays on the same RTP session when
+	// the codec is the same.
+	OnEarlyMedia func(ep media.Endpoint)
 	// CallID is the INVITE's Call-ID; empty means a new random one. The
 	// runtime chooses it so that the REST API can name the call at once.
 	CallID string
@@ -472,6 +480,9 @@ func (d *dialer) provisional(res *sipgosip.Response) {
 	// Early media is heard, not spoken to: voxrun sends once answered.
 	rs.SetDirection(false, sess.Direction.Receives())
 	d.early, d.earlySess = rs, sess
+	if d.req.OnEarlyMedia != nil {
+		d.req.OnEarlyMedia(&endpoint{Session: rs})
+	}
 }
 
 // session starts an RTP session on the leg's port for sess.
