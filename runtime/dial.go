@@ -48,6 +48,7 @@ type dialRun struct {
 	// pending counts attempts that have not reported their end.
 	pending int
 	rang    bool
+	early   *earlyBridge
 }
 
 // attempt is one target being called: a child session whose leg appears
@@ -70,6 +71,7 @@ const (
 	evFailed
 	evConfirmed
 	evDeclined
+	evEarlyMedia
 )
 
 type dialEvent struct {
@@ -78,6 +80,16 @@ type dialEvent struct {
 	status int
 	reason string
 	leg    Leg
+	ep     media.Endpoint // evEarlyMedia's media
+}
+
+// earlyBridge is the caller joined to a target's early media (its ringback
+// or announcement) before the answer; the bridge keeps it when that target
+// answers.
+type earlyBridge struct {
+	a      *attempt
+	r      *room.Room
+	ma, mb *room.Member
 }
 
 // post hands an event to the dial's goroutine; attempts never block on it
@@ -116,6 +128,8 @@ func (d *dialRun) run(ctx context.Context) map[string]any {
 			switch e.kind {
 			case evProvisional:
 				d.provisional(ctx, e)
+			case evEarlyMedia:
+				d.earlyMedia(ctx, e)
 			case evAnswered:
 				timer.Stop()
 				if d.answered(ctx, e) {
@@ -126,6 +140,9 @@ func (d *dialRun) run(ctx context.Context) map[string]any {
 			case evFailed, evDeclined:
 				d.pending--
 				last, lastStatus, lastReason = e.a, e.status, e.reason
+				if d.early != nil && d.early.a == e.a {
+					d.closeEarly()
+				}
 				d.ended(ctx, e)
 			}
 		case <-timer.C:
@@ -138,6 +155,7 @@ func (d *dialRun) run(ctx context.Context) map[string]any {
 		}
 	}
 	if winner == nil {
+		d.closeEarly()
 		status, sipStatus := failureStatus(lastStatus), lastStatus
 		if timedOut {
 			status, sipStatus = StatusNoAnswer, 487
@@ -197,6 +215,9 @@ func (d *dialRun) start(ctx context.Context, t verbs.DialTarget) {
 		Timeout:            d.spec.Timeout,
 		OnProvisional: func(status int) {
 			d.post(dialEvent{a: a, kind: evProvisional, status: status})
+		},
+		OnEarlyMedia: func(ep media.Endpoint) {
+			d.post(dialEvent{a: a, kind: evEarlyMedia, ep: ep})
 		},
 	}
 	go func() {
@@ -260,11 +281,53 @@ func (d *dialRun) provisional(ctx context.Context, e dialEvent) {
 		status = StatusEarlyMedia
 	}
 	e.a.child.setStatus(ctx, status, e.status, "")
-	if d.spec.AnswerOnBridge && !d.rang && d.spec.DialMusic == "" && d.s.State() == verbs.StateEarly {
+	// A 183 brings early media (earlyMedia): the caller is not rung.
+	if d.spec.AnswerOnBridge && e.status != 183 && !d.rang && d.spec.DialMusic == "" && d.s.State() == verbs.StateEarly {
 		d.rang = true
 		if err := d.s.Ring(ctx, nil); err != nil {
 			d.s.log.Warn("dial: cannot ring the caller", "err", err)
 		}
+	}
+}
+
+// earlyMedia lets the caller hear a target's early media, as jambonz does
+// when one target is dialled without dialMusic: the caller gets 183 (or
+// is already answered) and joins the target's early media in a room, which
+// becomes the bridge if that target answers.
+func (d *dialRun) earlyMedia(ctx context.Context, e dialEvent) {
+	s := d.s
+	if d.early != nil || len(d.spec.Targets) != 1 || d.spec.DialMusic != "" {
+		return
+	}
+	aep, err := s.Endpoint(ctx, true)
+	if err != nil {
+		s.log.Warn("dial: cannot pass early media to the caller", "err", err)
+		return
+	}
+	r, err := room.New(s.m.deps.Clock, room.Config{MaxMembers: 2})
+	if err != nil {
+		s.log.Warn("dial: cannot pass early media to the caller", "err", err)
+		return
+	}
+	ma, err := r.Join(aep)
+	var mb *room.Member
+	if err == nil {
+		mb, err = r.Join(e.ep)
+	}
+	if err != nil {
+		_ = r.Close()
+		s.log.Warn("dial: cannot pass early media to the caller", "err", err)
+		return
+	}
+	s.log.Info("dial: the caller hears the target's early media", "child_call_sid", e.a.child.info.CallSID)
+	d.early = &earlyBridge{a: e.a, r: r, ma: ma, mb: mb}
+}
+
+// closeEarly ends the early media bridge, if any.
+func (d *dialRun) closeEarly() {
+	if d.early != nil {
+		_ = d.early.r.Close()
+		d.early = nil
 	}
 }
 
@@ -410,13 +473,25 @@ func (d *dialRun) bridge(ctx context.Context, w *attempt) map[string]any {
 			return dialResults(StatusFailed, 500, c, 0)
 		}
 	}
-	r, err := room.New(s.m.deps.Clock, room.Config{MaxMembers: 2})
+	var r *room.Room
 	var ma, mb *room.Member
-	if err == nil {
-		ma, err = r.Join(s.leg.Endpoint())
-	}
-	if err == nil {
+	var err error
+	if e := d.early; e != nil && e.a == w {
+		// The caller already hears this target: its answered media takes
+		// the place of its early media in the same room.
+		r, ma = e.r, e.ma
+		d.early = nil
+		e.mb.Leave()
 		mb, err = r.Join(c.leg.Endpoint())
+	} else {
+		d.closeEarly()
+		r, err = room.New(s.m.deps.Clock, room.Config{MaxMembers: 2})
+		if err == nil {
+			ma, err = r.Join(s.leg.Endpoint())
+		}
+		if err == nil {
+			mb, err = r.Join(c.leg.Endpoint())
+		}
 	}
 	if r != nil {
 		defer r.Close()

@@ -21,6 +21,7 @@ import (
 // fakeTarget is how a fake outbound target behaves.
 type fakeTarget struct {
 	ring     bool          // send 180 at once
+	early    bool          // send 183 with early media at once
 	answerIn time.Duration // answer after this long (0: never)
 	fail     int           // fail at once with this status
 }
@@ -49,6 +50,10 @@ func (o *fakeOutbound) Place(ctx context.Context, req PlaceRequest) (Leg, error)
 	}
 	if t.ring {
 		req.OnProvisional(180)
+	}
+	if t.early {
+		req.OnProvisional(183)
+		req.OnEarlyMedia(&fakeEndpoint{})
 	}
 	var answer <-chan time.Time
 	if t.answerIn > 0 {
@@ -412,5 +417,22 @@ func TestLiveControlDuringADial(t *testing.T) {
 	require.True(t, h.m.Control(child.CallSID(), Command{Kind: CommandHangup}), "hanging up the B leg ends the bridge")
 	waitDone(t, s)
 	require.Equal(t, []string{"bye"}, out.leg("sip:sip:b@127.0.0.1").Events())
+	require.Equal(t, "completed", srv.calls("/dialed")[0].Payload["dial_call_status"])
+}
+
+func TestDialPassesOneTargetsEarlyMediaToTheCaller(t *testing.T) {
+	out := newFakeOutbound(map[string]fakeTarget{"phone:+15550000777": {early: true, answerIn: 200 * time.Millisecond}})
+	h := dialHarness(t, out)
+	srv := newHookServer(t, map[string]string{
+		"/call": `[{"verb":"dial","answerOnBridge":true,"timeLimit":0.2,"actionHook":"/dialed","target":[{"type":"phone","number":"+15550000777"}]}]`,
+	})
+	leg := newFakeLeg()
+	s, err := h.m.Start(context.Background(), leg, callInfo("call-early"), h.app(srv))
+	require.NoError(t, err)
+	waitDone(t, s)
+	require.Equal(t, []string{"183", "answer", "bye"}, leg.Events(),
+		"the caller gets 183 and hears the target's early media, then is answered with the bridge")
+	st := statusesBySID(srv)
+	require.Equal(t, []string{"trying", "early-media", "in-progress", "completed"}, st["call-early"])
 	require.Equal(t, "completed", srv.calls("/dialed")[0].Payload["dial_call_status"])
 }

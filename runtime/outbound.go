@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/voxrun/voxrun/media"
 	"github.com/voxrun/voxrun/verbs"
 )
 
@@ -40,6 +41,9 @@ type PlaceRequest struct {
 	// OnProvisional is told each provisional status (180, 183) except 100.
 	// It must not block.
 	OnProvisional func(status int)
+	// OnEarlyMedia, when set, is given the far end's early media (a 180
+	// or 183 with SDP) the first time it comes. It must not block.
+	OnEarlyMedia func(ep media.Endpoint)
 }
 
 // PlaceError is an outbound attempt that ended without an answer.

@@ -191,3 +191,53 @@ func scenarioWithPcap(t *testing.T, name, pcapPath string) string {
 	require.NoError(t, err)
 	return rel
 }
+
+// A dial with answerOnBridge to one callee that answers with early media
+// (183 with SDP, then tones, then 200): the caller gets 183 and hears the
+// tones before the callee answers, as jambonz passes early media through.
+func TestDialPassesTheCalleesEarlyMediaToTheCaller(t *testing.T) {
+	sipp := siptest.Tool(t, "sipp", "sip-tester")
+	ref := synth(promptTones)
+	var payloads [][]byte
+	for i := 0; i+160 <= len(ref); i += 160 {
+		pay := make([]byte, 160)
+		g711.EncodeUlaw(pay, ref[i:i+160])
+		payloads = append(payloads, pay)
+	}
+	pcapPath := filepath.Join(t.TempDir(), "ringback_pcmu.pcap")
+	require.NoError(t, os.WriteFile(pcapPath, rtpPcap(0, payloads), 0o644))
+	callee := siptest.StartSippUAS(t, filepath.Join("testdata", "sipp", scenarioWithPcap(t, "uas_early_tones.xml", pcapPath)), "u1")
+
+	app, hooks := mediaApp(t, func(string) string {
+		return `[{"verb":"dial","answerOnBridge":true,"actionHook":"/dialed","target":[{"type":"sip","sipUri":"` + callee.Target + `"}]}]`
+	}, nil)
+	p, sipAddr := mediaServe(t, "15550004001", app)
+	capture := listenRTP(t)
+	runSippCall(t, sipp, "call_capture_rtp.xml", sipAddr, "15550004001", "-key", "rtp_port", strconv.Itoa(capture.port()))
+	callee.Wait(t)
+	pkts := capture.quiet(300 * time.Millisecond)
+	waitCompleted(t, hooks)
+	p.stop(t)
+
+	var statuses []string
+	for _, s := range hooks.get("/status") {
+		if s["parent_call_sid"] == nil {
+			statuses = append(statuses, s["call_status"].(string))
+		}
+	}
+	require.Equal(t, []string{"trying", "early-media", "in-progress", "completed"}, statuses, "the caller got 183, then 200 with the bridge")
+	got := make([]int16, 0, 160*len(pkts))
+	for _, pk := range pkts {
+		s := make([]int16, len(pk.pay))
+		g711.DecodeUlaw(s, pk.pay)
+		got = append(got, s...)
+	}
+	require.GreaterOrEqual(t, len(got), len(ref))
+	best := -1.0
+	for lag := 0; lag+len(ref) <= len(got); lag += 4 {
+		best = max(best, normXCorr(ref, got, lag))
+	}
+	t.Logf("caller heard %d packets; best correlation with the callee's early tones %.4f", len(pkts), best)
+	require.Greater(t, best, 0.95, "the caller heard the callee's early media")
+	require.Equal(t, "completed", hooks.get("/dialed")[0]["dial_call_status"])
+}

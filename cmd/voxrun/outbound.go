@@ -35,6 +35,7 @@ func (o *outbound) Place(ctx context.Context, req runtime.PlaceRequest) (runtime
 		Headers:       req.Headers,
 		Timeout:       req.Timeout,
 		OnProvisional: req.OnProvisional,
+		OnEarlyMedia:  req.OnEarlyMedia,
 		CallID:        req.CallID,
 		Proxy:         req.Proxy,
 	}
