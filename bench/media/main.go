@@ -145,6 +145,7 @@ type result struct {
 	cpu, peerCPU             float64 // cores
 	packets                  uint64  // voxrun sent + received in the window
 	lostVoxrun, lostPeer     int64
+	latePeer                 int64
 	peerP99, peerMax         time.Duration
 	lateness                 time.Duration
 	maxJitter                time.Duration
@@ -156,7 +157,7 @@ type result struct {
 
 // ok says whether the step is under the knee.
 func (r result) ok() bool {
-	return r.lostVoxrun == 0 && r.lostPeer == 0 && r.skippedTicks == 0 && r.peerP99 <= 2*time.Millisecond
+	return r.lostVoxrun == 0 && r.lostPeer == 0 && r.latePeer == 0 && r.skippedTicks == 0 && r.peerP99 <= 2*time.Millisecond
 }
 
 func (r result) row() string {
@@ -164,10 +165,10 @@ func (r result) row() string {
 	if r.mode == "play" {
 		lateness = fmtDur(r.lateness)
 	}
-	return fmt.Sprintf("| %s | %s | %d | %.2f | %.2f | %.2f | %.2f | %d | %d | %s / %s | %s | %s | %d / %d | %.1f KB |",
+	return fmt.Sprintf("| %s | %s | %d | %.2f | %.2f | %.2f | %.2f | %d | %d (%d late) | %s / %s | %s | %s | %d / %d | %.1f KB |",
 		r.mode, r.recv, r.legs, r.cpu, r.peerCPU, r.cpu/math.Max(r.peerCPU, 1e-9),
 		float64(r.cpu*r.window.Seconds()*1e6)/math.Max(float64(r.packets), 1),
-		r.lostVoxrun, r.lostPeer, fmtDur(r.peerP99), fmtDur(r.peerMax), lateness, fmtDur(r.maxJitter),
+		r.lostVoxrun, r.lostPeer, r.latePeer, fmtDur(r.peerP99), fmtDur(r.peerMax), lateness, fmtDur(r.maxJitter),
 		r.lateTicks, r.skippedTicks, float64(r.heapPerLeg)/1024)
 }
 
@@ -322,7 +323,7 @@ func step(o options, mode, recv string, n int, cpuProfile string) (res result, e
 	if err != nil {
 		return res, err
 	}
-	res.lostPeer = rep.Lost
+	res.lostPeer, res.latePeer = rep.Lost, rep.Late
 	res.peerP99 = time.Duration(rep.JitterP99) * time.Microsecond
 	res.peerMax = time.Duration(rep.JitterMax) * time.Microsecond
 	for _, r := range rooms {

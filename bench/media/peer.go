@@ -34,6 +34,7 @@ type peerReport struct {
 	Sent      uint64 `json:"sent"`
 	Received  uint64 `json:"received"`
 	Lost      int64  `json:"lost"` // by RTP sequence numbers, over all streams
+	Late      int64  `json:"late"` // out of order or duplicated
 	Streams   int    `json:"streams"`
 	JitterP50 int64  `json:"jitter_p50_us"` // |interarrival − 20 ms|
 	JitterP99 int64  `json:"jitter_p99_us"`
@@ -47,6 +48,7 @@ type stream struct {
 	ext      int64 // extended highest sequence number
 	received int64
 	last     time.Time
+	back     int // packets not newer than the newest seen: late or duplicated
 }
 
 func (s *stream) packet(seq uint16, now time.Time) (interarrival time.Duration, ok bool) {
@@ -54,6 +56,8 @@ func (s *stream) packet(seq uint16, now time.Time) (interarrival time.Duration, 
 		s.started, s.first, s.ext = true, int64(seq), int64(seq)
 	} else if d := int64(int16(seq - uint16(s.ext))); d > 0 {
 		s.ext += d
+	} else {
+		s.back++
 	}
 	s.received++
 	ok = !s.last.IsZero()
@@ -180,7 +184,9 @@ func runPeer() error {
 	for _, s := range streams {
 		if s.started {
 			rep.Streams++
-			rep.Lost += s.ext - s.first + 1 - s.received
+			// RFC 3550 A.3 per stream, duplicates not making up for loss.
+			rep.Lost += max(0, s.ext-s.first+1-s.received)
+			rep.Late += int64(s.back)
 		}
 	}
 	return json.NewEncoder(os.Stdout).Encode(rep)
