@@ -363,3 +363,27 @@ func TestWSSNeedsTLS(t *testing.T) {
 	_, err := sip.New(sip.Config{WSSAddr: "127.0.0.1:0"})
 	require.ErrorIs(t, err, sip.ErrConfig)
 }
+
+// TestInviteShedStatelessly: over the budget, an initial INVITE is answered
+// 503 by intake, before the transaction layer (it is not counted as passed).
+func TestInviteShedStatelessly(t *testing.T) {
+	clock := siptest.NewClock(time.Unix(1_700_000_000, 0))
+	srv := startServer(t, sip.Config{
+		Budget: admission.BudgetConfig{CallsPerSecond: 1, RetryAfter: 3 * time.Second},
+		Clock:  clock.Now,
+	}, map[string]sip.Handler{"INVITE": func(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponse(req, 486, "Busy Here"))
+	}})
+	c := dial(t, "udp", srv.UDPAddr())
+	ctx := timeout(t, 5*time.Second)
+	require.NoError(t, c.Send(ctx, siptest.Request("INVITE", c, srv.UDPAddr(), "shed-1")))
+	require.Equal(t, 486, siptest.Status(readFor(t, ctx, c, "shed-1")))
+	passed := srv.Stats().Passed
+	require.NoError(t, c.Send(ctx, siptest.Request("INVITE", c, srv.UDPAddr(), "shed-2")))
+	msg := readFor(t, ctx, c, "shed-2")
+	require.Equal(t, 503, siptest.Status(msg))
+	require.Equal(t, "3", siptest.Header(msg, "Retry-After"))
+	require.Contains(t, siptest.Header(msg, "To"), ";tag=")
+	require.Equal(t, passed, srv.Stats().Passed, "shed before the transaction layer")
+	require.EqualValues(t, 1, srv.Stats().Overloaded)
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -34,6 +35,18 @@ func (s *Server) inspect(raw []byte, src netip.AddrPort, stream bool) verdict {
 	}
 	m, err := intake.Validate(raw, intake.Options{Stream: stream, MaxSize: s.cfg.MaxMessageSize, Supported: s.cfg.Supported})
 	if err == nil {
+		if m.Request && m.Method == "INVITE" && !m.HasToTag() {
+			// Over budget: answer 503 here, statelessly, before sipgo
+			// parses the INVITE and builds its transaction, so that an
+			// overloaded node sheds calls cheaply (RFC 3261 §21.5.4).
+			// Its retransmissions get the same answer; the ACK is dropped
+			// by the transaction layer.
+			if full, retry := s.budget.Full(); full {
+				s.stats.overloaded.Add(1)
+				secs := max(int(retry.Seconds()), 1)
+				return verdict{reply: m.Response(503, "Service Unavailable", "Retry-After: "+strconv.Itoa(secs), "Server: "+s.cfg.UserAgent), close: false}
+			}
+		}
 		s.stats.passed.Add(1)
 		if !stream && m.Request {
 			// Answer to the packet's source port (RFC 3581 §4), NAT or not.

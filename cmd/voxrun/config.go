@@ -25,31 +25,33 @@ import (
 // The zero-configuration defaults serve a developer's laptop: SQLite in the data
 // directory, in-memory live state, SIP on 5060 and HTTP on 3000.
 type Config struct {
-	DataDir       string        `key:"data_dir" help:"directory for the SQLite database, the encryption key, caches and spools"`
-	MySQLDSN      string        `key:"mysql_dsn" help:"MySQL/MariaDB DSN (user:pass@tcp(host:3306)/voxrun); empty uses SQLite in the data directory"`
-	RedisURL      string        `key:"redis_url" help:"Redis URL for live state: redis://, rediss://, redis-sentinel://h1:p1,h2:p2/master, redis-cluster://h1:p1,h2:p2; empty keeps live state in memory"`
-	HTTPAddr      string        `key:"http_addr" help:"address of the REST API, console, /healthz, /readyz and /metrics"`
-	SIPAddr       string        `key:"sip_addr" help:"address for SIP over UDP and TCP"`
-	PublicIP      string        `key:"public_ip" help:"IP address to advertise in SIP and SDP (empty: the address SIP listens on)"`
-	RTPPortMin    int           `key:"rtp_port_min" help:"lowest RTP port"`
-	RTPPortMax    int           `key:"rtp_port_max" help:"highest RTP port"`
-	LogLevel      string        `key:"log_level" help:"debug, info, warn or error"`
-	EncryptionKey string        `key:"encryption_key" help:"64 hex digits: the AES-256 key for secrets at rest; empty generates <data_dir>/secret.key"`
-	NodeName      string        `key:"node_name" help:"this node's name in live state (empty: the host name)"`
-	DrainTimeout  time.Duration `key:"drain_timeout" help:"how long SIGTERM waits for calls to end before closing"`
-	AutoMigrate   bool          `key:"auto_migrate" help:"apply database migrations when serve starts"`
-	HookAllow     string        `key:"hook_allow" help:"comma-separated CIDRs and host names that webhooks, audio URLs and JS fetch may reach although private or loopback; empty: loopback on embedded defaults, nothing otherwise"`
-	HookTimeout   time.Duration `key:"hook_timeout" help:"how long one webhook attempt may take, from connecting to the last byte"`
-	DebugAddr     string        `key:"debug_addr" help:"address of Go's pprof profiles (/debug/pprof/); empty: off. Never expose it publicly"`
-	SIPDigest     string        `key:"sip_digest" help:"digest algorithms offered in SIP challenges, in order: MD5, SHA-256 (many devices fail when SHA-256 is offered at all, so the default is MD5 alone)"`
-	SIPTrusted    string        `key:"sip_trusted" help:"comma-separated CIDRs exempt from the per-source SIP rate limit (carriers, a SIP dispatcher); loopback is always exempt"`
-	SIPTLSAddr    string        `key:"sip_tls_addr" help:"address for SIP over TLS (like :5061); empty: no TLS. Needs sip_tls_cert and sip_tls_key"`
-	SIPTLSCert    string        `key:"sip_tls_cert" help:"PEM certificate chain file for SIP over TLS and WSS"`
-	SIPTLSKey     string        `key:"sip_tls_key" help:"PEM private key file for SIP over TLS and WSS"`
-	SIPWSAddr     string        `key:"sip_ws_addr" help:"address for SIP over WebSocket (RFC 7118, browsers behind a TLS proxy); empty: off"`
-	SIPWSSAddr    string        `key:"sip_wss_addr" help:"address for SIP over secure WebSocket; empty: off. Needs sip_tls_cert and sip_tls_key"`
-	APIRateKey    int           `key:"api_rate_per_key" help:"REST requests per second per API key (bursts of twice that); 0: no limit"`
-	APIRateAddr   int           `key:"api_rate_per_address" help:"REST requests per second per source address, before authentication (bursts of twice that); 0: no limit"`
+	DataDir           string        `key:"data_dir" help:"directory for the SQLite database, the encryption key, caches and spools"`
+	MySQLDSN          string        `key:"mysql_dsn" help:"MySQL/MariaDB DSN (user:pass@tcp(host:3306)/voxrun); empty uses SQLite in the data directory"`
+	RedisURL          string        `key:"redis_url" help:"Redis URL for live state: redis://, rediss://, redis-sentinel://h1:p1,h2:p2/master, redis-cluster://h1:p1,h2:p2; empty keeps live state in memory"`
+	HTTPAddr          string        `key:"http_addr" help:"address of the REST API, console, /healthz, /readyz and /metrics"`
+	SIPAddr           string        `key:"sip_addr" help:"address for SIP over UDP and TCP"`
+	PublicIP          string        `key:"public_ip" help:"IP address to advertise in SIP and SDP (empty: the address SIP listens on)"`
+	RTPPortMin        int           `key:"rtp_port_min" help:"lowest RTP port"`
+	RTPPortMax        int           `key:"rtp_port_max" help:"highest RTP port"`
+	LogLevel          string        `key:"log_level" help:"debug, info, warn or error"`
+	EncryptionKey     string        `key:"encryption_key" help:"64 hex digits: the AES-256 key for secrets at rest; empty generates <data_dir>/secret.key"`
+	NodeName          string        `key:"node_name" help:"this node's name in live state (empty: the host name)"`
+	DrainTimeout      time.Duration `key:"drain_timeout" help:"how long SIGTERM waits for calls to end before closing"`
+	AutoMigrate       bool          `key:"auto_migrate" help:"apply database migrations when serve starts"`
+	HookAllow         string        `key:"hook_allow" help:"comma-separated CIDRs and host names that webhooks, audio URLs and JS fetch may reach although private or loopback; empty: loopback on embedded defaults, nothing otherwise"`
+	HookTimeout       time.Duration `key:"hook_timeout" help:"how long one webhook attempt may take, from connecting to the last byte"`
+	DebugAddr         string        `key:"debug_addr" help:"address of Go's pprof profiles (/debug/pprof/); empty: off. Never expose it publicly"`
+	SIPDigest         string        `key:"sip_digest" help:"digest algorithms offered in SIP challenges, in order: MD5, SHA-256 (many devices fail when SHA-256 is offered at all, so the default is MD5 alone)"`
+	SIPTrusted        string        `key:"sip_trusted" help:"comma-separated CIDRs exempt from the per-source SIP rate limit (carriers, a SIP dispatcher); loopback is always exempt"`
+	SIPTLSAddr        string        `key:"sip_tls_addr" help:"address for SIP over TLS (like :5061); empty: no TLS. Needs sip_tls_cert and sip_tls_key"`
+	SIPTLSCert        string        `key:"sip_tls_cert" help:"PEM certificate chain file for SIP over TLS and WSS"`
+	SIPTLSKey         string        `key:"sip_tls_key" help:"PEM private key file for SIP over TLS and WSS"`
+	SIPWSAddr         string        `key:"sip_ws_addr" help:"address for SIP over WebSocket (RFC 7118, browsers behind a TLS proxy); empty: off"`
+	SIPWSSAddr        string        `key:"sip_wss_addr" help:"address for SIP over secure WebSocket; empty: off. Needs sip_tls_cert and sip_tls_key"`
+	SIPMaxCalls       int           `key:"sip_max_calls" help:"inbound calls in progress on this node before new INVITEs get 503 with Retry-After; 0: 90% of the RTP port pairs, so calls are shed before ports run out"`
+	SIPCallsPerSecond int           `key:"sip_calls_per_second" help:"new inbound calls per second on this node before INVITEs get 503 with Retry-After; 0: no limit"`
+	APIRateKey        int           `key:"api_rate_per_key" help:"REST requests per second per API key (bursts of twice that); 0: no limit"`
+	APIRateAddr       int           `key:"api_rate_per_address" help:"REST requests per second per source address, before authentication (bursts of twice that); 0: no limit"`
 }
 
 // DefaultConfig is the configuration of a fresh laptop.
@@ -236,6 +238,9 @@ func (c Config) validate() error {
 	if _, err := c.SIPTrustedPrefixes(); err != nil {
 		return err
 	}
+	if c.SIPMaxCalls < 0 || c.SIPCallsPerSecond < 0 {
+		return errors.New("sip_max_calls/sip_calls_per_second: must not be negative")
+	}
 	if (c.SIPTLSAddr != "" || c.SIPWSSAddr != "") && (c.SIPTLSCert == "" || c.SIPTLSKey == "") {
 		return errors.New("sip_tls_addr/sip_wss_addr: need sip_tls_cert and sip_tls_key")
 	}
@@ -268,6 +273,17 @@ func (c Config) HookAllowList() []string {
 		return []string{"127.0.0.0/8", "::1/128"}
 	}
 	return nil
+}
+
+// SIPBudget is the node's call budget: sip_max_calls (default 90% of the
+// RTP port pairs: every call holds an RTP and an RTCP port) and
+// sip_calls_per_second.
+func (c Config) SIPBudget() (maxCalls int, perSecond float64) {
+	maxCalls = c.SIPMaxCalls
+	if maxCalls == 0 {
+		maxCalls = max(1, (c.RTPPortMax-c.RTPPortMin+1)/2*9/10)
+	}
+	return maxCalls, float64(c.SIPCallsPerSecond)
 }
 
 // SIPDigestAlgorithms are the digest algorithms of SIP challenges, in order.

@@ -61,7 +61,9 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 		sg.clock.Close()
 		return nil, err
 	}
+	maxCalls, perSecond := cfg.SIPBudget()
 	sg.srv, err = sip.New(sip.Config{Addr: cfg.SIPAddr, Logger: log, UserAgent: "voxrun/" + version,
+		Budget: admission.BudgetConfig{MaxConcurrent: maxCalls, CallsPerSecond: perSecond},
 		TLS: tlsCfg, TLSAddr: cfg.SIPTLSAddr, WSAddr: cfg.SIPWSAddr, WSSAddr: cfg.SIPWSSAddr,
 		Pike: admission.PikeConfig{Exempt: trusted},
 		// Session timers (RFC 4028): a UAC may require them.

@@ -68,6 +68,24 @@ func (b *Budget) Acquire() (release func(), err error) {
 	}, nil
 }
 
+// Full reports whether Acquire would refuse a call now, without taking
+// anything, and the Retry-After to give: a cheap test for shedding an
+// INVITE before any transaction exists for it.
+func (b *Budget) Full() (bool, time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cfg.MaxConcurrent > 0 && b.active >= b.cfg.MaxConcurrent {
+		return true, b.cfg.RetryAfter
+	}
+	if b.cfg.CallsPerSecond > 0 {
+		b.bucket.refill(b.now(), b.cfg.CallsPerSecond, b.cfg.Burst)
+		if b.bucket.tokens < 1 {
+			return true, b.cfg.RetryAfter
+		}
+	}
+	return false, 0
+}
+
 // Active reports how many admitted calls have not been released.
 func (b *Budget) Active() int {
 	b.mu.Lock()

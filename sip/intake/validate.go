@@ -63,6 +63,10 @@ type Message struct {
 // TopViaRport reports whether the top Via already has an rport parameter.
 func (m *Message) TopViaRport() bool { return m.topViaRport }
 
+// HasToTag reports whether the To header carries a tag (a request within a
+// dialog).
+func (m *Message) HasToTag() bool { return m.hasToTag }
+
 // field is one header field, its value unfolded.
 type field struct {
 	name       string // as written
