@@ -5,6 +5,7 @@
 //	voxrun serve            serve SIP, media and HTTP
 //	voxrun migrate up       create or upgrade the database schema
 //	voxrun migrate status   print each table's schema version
+//	voxrun simulate         run a simulated call of an application, print its timeline
 //	voxrun apps push FILE   upload a JS app version and make it active
 //	voxrun apps logs APP    a JS app's recent invocations and their logs
 //	voxrun version          print the version
