@@ -64,7 +64,7 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 	maxCalls, perSecond := cfg.SIPBudget()
 	sg.srv, err = sip.New(sip.Config{Addr: cfg.SIPAddr, Logger: log, UserAgent: "voxrun/" + version,
 		Budget: admission.BudgetConfig{MaxConcurrent: maxCalls, CallsPerSecond: perSecond},
-		TLS: tlsCfg, TLSAddr: cfg.SIPTLSAddr, WSAddr: cfg.SIPWSAddr, WSSAddr: cfg.SIPWSSAddr,
+		TLS:    tlsCfg, TLSAddr: cfg.SIPTLSAddr, WSAddr: cfg.SIPWSAddr, WSSAddr: cfg.SIPWSSAddr,
 		Pike: admission.PikeConfig{Exempt: trusted},
 		// Session timers (RFC 4028): a UAC may require them.
 		Supported: []string{"timer"}})
