@@ -58,8 +58,10 @@ if ! "$mysql_cli" --protocol=socket -S "$MYSQL_SOCK" -uroot -e 'select 1' >/dev/
     mariadb-install-db --user=mysql --datadir=/var/lib/mysql >/dev/null 2>&1 || true
   fi
   daemon=$(command -v mariadbd || command -v mysqld)
-  nohup "$daemon" --user=mysql --datadir=/var/lib/mysql --socket="$MYSQL_SOCK" \
-    --bind-address=127.0.0.1 --port="$MYSQL_PORT" >"$cache/mariadb.log" 2>&1 &
+  # setsid: its own session, so that ending the shell (or the process
+  # group) that ran this script does not take the database down with it.
+  setsid nohup "$daemon" --user=mysql --datadir=/var/lib/mysql --socket="$MYSQL_SOCK" \
+    --bind-address=127.0.0.1 --port="$MYSQL_PORT" >>"$cache/mariadb.log" 2>&1 &
   for _ in $(seq 1 100); do
     "$mysql_cli" --protocol=socket -S "$MYSQL_SOCK" -uroot -e 'select 1' >/dev/null 2>&1 && break
     sleep 0.2
