@@ -224,7 +224,11 @@ func run(ctx context.Context, o options, ps *procs) error {
 			overBudget = float64(k)
 		}
 		rate := 3 * k
-		v, err := newVox(admission.BudgetConfig{CallsPerSecond: overBudget}, o.rtpMin, o.rtpMax)
+		// As voxrun serve does by default (sip_max_calls): calls in
+		// progress bounded to 90% of the RTP port pairs, so that the budget
+		// sheds calls (503) before Accept runs out of ports.
+		maxCalls := (o.rtpMax - o.rtpMin + 1) / 2 * 9 / 10
+		v, err := newVox(admission.BudgetConfig{CallsPerSecond: overBudget, MaxConcurrent: maxCalls}, o.rtpMin, o.rtpMax)
 		if err != nil {
 			return err
 		}
