@@ -8,7 +8,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/voxrun/voxrun/media"
 	"github.com/voxrun/voxrun/media/clock"
 	"github.com/voxrun/voxrun/media/g711"
 	"github.com/voxrun/voxrun/media/mediatest"
@@ -66,29 +65,7 @@ func TestPollerLegsOnTheSharedClock(t *testing.T) {
 	b, err := New(cfg(lb, la))
 	require.NoError(t, err)
 	require.Equal(t, netip.AddrPortFrom(loopback, uint16(la.Port)), a.LocalAddr())
-	atB, atA := &mediatest.Collector{}, &mediatest.Collector{}
-	b.AddSink(atB)
-	a.AddSink(atA)
-	a.SetSource(media.Fill(mediatest.Tone(440, 10000, 8000)))
-	waitFor(t, func() bool {
-		return len(atB.Frames()) >= 10 && len(atA.Frames()) >= 10 && a.Stats().RTCPReceived > 0 && b.Stats().RTCPReceived > 0
-	})
-
-	tone := mediatest.Tone(440, 10000, 160)
-	enc := make([]byte, 160)
-	g711.EncodeAlaw(enc, tone)
-	sent := make([]int16, 160)
-	g711.DecodeAlaw(sent, enc)
-	require.Contains(t, atB.Frames(), sent, "the first tone frame arrives intact")
-
-	require.NoError(t, a.Close())
-	require.NoError(t, b.Close())
-	require.Zero(t, alloc.InUse())
-	require.Zero(t, clk.Len())
-	st := b.Stats()
-	require.Greater(t, st.PacketsReceived, uint64(9))
-	require.Zero(t, st.Foreign)
-	require.Zero(t, st.PacketsLost)
+	talkBothWays(t, a, b, alloc, clk, func() bool { return a.Stats().RTCPReceived > 0 && b.Stats().RTCPReceived > 0 })
 }
 
 // TestPollerSymmetricAndStrictSource: the session latches to the first

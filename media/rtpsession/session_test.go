@@ -420,11 +420,19 @@ func TestTwoLegsOnTheSharedClock(t *testing.T) {
 	b, err := New(Config{Conn: lb.RTP, Closer: lb, Clock: clk, Codec: g711.PCMA,
 		Remote: netip.AddrPortFrom(loopback, uint16(la.Port))})
 	require.NoError(t, err)
+	talkBothWays(t, a, b, alloc, clk, func() bool { return true })
+}
+
+// talkBothWays has a (A-law) play a tone to b until both have heard ten
+// frames and ready() holds, checks that b heard the tone intact, closes
+// both and checks that no port or ticker is left.
+func talkBothWays(t *testing.T, a, b *Session, alloc *ports.Allocator, clk *clock.Clock, ready func() bool) {
+	t.Helper()
 	atB, atA := &mediatest.Collector{}, &mediatest.Collector{}
 	b.AddSink(atB)
 	a.AddSink(atA)
 	a.SetSource(media.Fill(mediatest.Tone(440, 10000, 8000)))
-	waitFor(t, func() bool { return len(atB.Frames()) >= 10 && len(atA.Frames()) >= 10 })
+	waitFor(t, func() bool { return len(atB.Frames()) >= 10 && len(atA.Frames()) >= 10 && ready() })
 
 	// What b heard is a's tone, through A-law.
 	tone := mediatest.Tone(440, 10000, 160)
@@ -441,6 +449,7 @@ func TestTwoLegsOnTheSharedClock(t *testing.T) {
 	st := b.Stats()
 	require.Greater(t, st.PacketsReceived, uint64(9))
 	require.Zero(t, st.Foreign)
+	require.Zero(t, st.PacketsLost)
 }
 
 func TestInbandDTMF(t *testing.T) {
