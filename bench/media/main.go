@@ -401,6 +401,12 @@ func (p *promptSource) ReadFrame(frame []int16) error {
 		p.start = now
 	}
 	dev := now.Sub(p.start.Add(time.Duration(p.k) * media.FrameDuration))
+	if late := dev - p.base; late >= 4*media.FrameDuration {
+		// The clock skipped ticks (it catches up at most three): follow
+		// its new schedule instead of counting the skip on every frame.
+		p.k += int(late / media.FrameDuration)
+		dev -= late / media.FrameDuration * media.FrameDuration
+	}
 	p.k++
 	if p.k == 1 || dev < p.base {
 		p.base = dev // the leg's earliest: its place in its shard's round
