@@ -171,10 +171,10 @@ func (d *dialRun) run(ctx context.Context) map[string]any {
 	d.pending--
 	stopRinging()
 	losers := make(chan struct{})
-	go func() {
+	s.goSafe("dial: the other targets", func() {
 		defer close(losers)
 		d.drain(context.WithoutCancel(ctx))
-	}()
+	}, nil)
 	defer func() { <-losers }()
 	stopMusic()
 	return d.bridge(ctx, winner)
@@ -220,7 +220,7 @@ func (d *dialRun) start(ctx context.Context, t verbs.DialTarget) {
 			d.post(dialEvent{a: a, kind: evEarlyMedia, ep: ep})
 		},
 	}
-	go func() {
+	s.goSafe("dial: place a target", func() {
 		leg, err := s.m.deps.Outbound.Place(actx, req)
 		if err != nil {
 			status, reason := placeStatus(err)
@@ -229,7 +229,9 @@ func (d *dialRun) start(ctx context.Context, t verbs.DialTarget) {
 			return
 		}
 		d.post(dialEvent{a: a, kind: evAnswered, status: 200, leg: leg})
-	}()
+	}, func() {
+		d.post(dialEvent{a: a, kind: evFailed, status: 500, reason: "Server Internal Error"})
+	})
 }
 
 // newChild is the session of one outbound leg of s: its own call_sid and
@@ -266,7 +268,7 @@ func (s *Session) newChild(ctx context.Context, t verbs.DialTarget, spec verbs.D
 // is called (Manager.Start does this for calls it runs itself).
 func (s *Session) startStatuses(ctx context.Context) (stop func()) {
 	done := make(chan struct{})
-	go s.sendStatuses(ctx, done)
+	s.goSafe("status hook", func() { s.sendStatuses(ctx, done) }, nil)
 	return func() {
 		close(s.statusQ)
 		<-done
@@ -343,13 +345,15 @@ func (d *dialRun) answered(ctx context.Context, e dialEvent) bool {
 	if hook == nil {
 		return true
 	}
-	go func() {
+	c.goSafe("dial: confirmHook", func() {
 		if c.confirm(e.a.ctx, *hook) {
 			d.post(dialEvent{a: e.a, kind: evConfirmed, status: 200})
 			return
 		}
 		d.post(dialEvent{a: e.a, kind: evDeclined, status: 603, reason: "Declined by confirmHook"})
-	}()
+	}, func() {
+		d.post(dialEvent{a: e.a, kind: evDeclined, status: 500, reason: "Server Internal Error"})
+	})
 	return false
 }
 
@@ -426,7 +430,7 @@ func (d *dialRun) startMusic(ctx context.Context) (stop func()) {
 	}
 	mctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() {
+	d.s.goSafe("dial: dialMusic", func() {
 		defer close(done)
 		ep, err := d.s.Endpoint(mctx, true)
 		if err != nil {
@@ -446,7 +450,7 @@ func (d *dialRun) startMusic(ctx context.Context) (stop func()) {
 				return
 			}
 		}
-	}()
+	}, nil)
 	var once bool
 	return func() {
 		if once {
@@ -612,13 +616,13 @@ func (d *dialRun) capture(ctx context.Context, leg *Session, c *collector, k med
 			h := d.s.app.resolve(d.spec.DTMFHook.URL, d.spec.DTMFHook.Method, d.spec.DTMFHook.Username, d.spec.DTMFHook.Password)
 			payload := leg.payload(map[string]any{"dtmf": p})
 			leg.log.Info("dial: captured dtmf", "dtmf", p)
-			go func() {
+			leg.goSafe("dial: dtmfHook", func() {
 				_, err := d.s.app.App.Send(context.WithoutCancel(ctx), apps.Request{Kind: apps.KindVerbHook, Hook: h, Payload: payload, Secret: d.s.app.Secret})
 				if err != nil {
 					d.s.log.Warn("dial: dtmfHook failed", "err", err)
 					d.s.hookAlert(ctx, err)
 				}
-			}()
+			}, nil)
 			return
 		}
 	}

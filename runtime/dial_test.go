@@ -108,7 +108,7 @@ func statusesBySID(srv *hookServer) map[string][]string {
 
 func TestDialRingsAllAndBridgesTheFirstToAnswer(t *testing.T) {
 	out := newFakeOutbound(map[string]fakeTarget{
-		"phone:+15550000001": {fail: 486},
+		"phone:+15550000001":    {fail: 486},
 		"sip:sip:bob@127.0.0.1": {ring: true, answerIn: 150 * time.Millisecond},
 		"user:carol":            {ring: true},
 	})

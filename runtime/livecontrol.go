@@ -71,14 +71,14 @@ func (s *Session) liveCommand(ctx context.Context, c Command) {
 		}
 		ep := s.leg.Endpoint()
 		c.reply(CommandResult{})
-		go func() {
+		s.goSafe("live control: dtmf", func() {
 			for i := range len(c.Digits) {
 				if err := ep.SendDigit(ctx, c.Digits[i], d); err != nil {
 					s.log.Warn("live control: dtmf not sent", "err", err)
 					return
 				}
 			}
-		}()
+		}, nil)
 	case CommandSIPRequest:
 		r, ok := s.leg.(sipRequester)
 		switch {
@@ -87,12 +87,12 @@ func (s *Session) liveCommand(ctx context.Context, c Command) {
 		case !ok || c.SIP == nil:
 			c.reply(CommandResult{Err: ErrNoSIPRequest})
 		default:
-			go func() {
+			s.goSafe("live control: sip_request", func() {
 				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 32*time.Second)
 				defer cancel()
 				status, err := r.SendRequest(rctx, c.SIP.Method, c.SIP.ContentType, c.SIP.Body, c.SIP.Headers)
 				c.reply(CommandResult{SIPStatus: status, Err: err})
-			}()
+			}, func() { c.reply(CommandResult{Err: errPanic}) })
 		}
 	case CommandWhisper:
 		s.whisper(ctx, c)
@@ -122,7 +122,7 @@ func (s *Session) whisper(ctx context.Context, c Command) {
 		}
 	}
 	c.reply(CommandResult{})
-	go func() {
+	s.goSafe("live control: whisper", func() {
 		for _, e := range entries {
 			if ctx.Err() != nil {
 				break
@@ -140,5 +140,5 @@ func (s *Session) whisper(ctx context.Context, c Command) {
 			s.leg.Endpoint().SetSource(m)
 			m.Resume()
 		}
-	}()
+	}, nil)
 }

@@ -91,10 +91,10 @@ func (s *Session) place(ctx context.Context) bool {
 			s.setStatus(ctx, st, status, "")
 		},
 	}
-	go func() {
+	s.goSafe("place the call", func() {
 		leg, err := s.m.deps.Outbound.Place(pctx, req)
 		done <- result{leg, err}
-	}()
+	}, func() { done <- result{err: errPanic} })
 	var r result
 	for waiting := true; waiting; {
 		select {

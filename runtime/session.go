@@ -167,13 +167,14 @@ func (s *Session) CallSID() string { return s.info.CallSID }
 // CallID is the SIP Call-ID of the call's (first) leg.
 func (s *Session) CallID() string { return s.info.CallID }
 
-// errPanic marks a verb that panicked; the call ends with an alert.
-var errPanic = errors.New("runtime: internal error in a verb")
+// errPanic marks a verb that panicked (or a task it started, see
+// verbs.Safely); the call ends with an alert.
+var errPanic = verbs.ErrPanic
 
 func (s *Session) run(ctx context.Context) {
 	defer close(s.done)
 	statusDone := make(chan struct{})
-	go s.sendStatuses(ctx, statusDone)
+	s.goSafe("status hook", func() { s.sendStatuses(ctx, statusDone) }, nil)
 	defer func() {
 		close(s.statusQ)
 		<-statusDone

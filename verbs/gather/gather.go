@@ -13,6 +13,7 @@ package gather
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -158,8 +159,10 @@ func (g *Gather) Run(ctx context.Context, call verbs.Call) (verbs.Outcome, error
 	defer stopPrompt(nil)
 	if g.prompt != nil {
 		go func() {
-			_, err := g.prompt.Run(promptCtx, call)
-			promptDone <- err
+			promptDone <- verbs.Safely(func() error {
+				_, err := g.prompt.Run(promptCtx, call)
+				return err
+			})
 		}()
 	} else {
 		promptDone <- nil
@@ -201,6 +204,9 @@ func (g *Gather) Run(ctx context.Context, call verbs.Call) (verbs.Outcome, error
 			return verbs.Outcome{}, nil
 		case err := <-promptDone:
 			promptRunning = false
+			if errors.Is(err, verbs.ErrPanic) {
+				return verbs.Outcome{}, err // the call ends with an alert
+			}
 			if err != nil && ctx.Err() == nil {
 				call.Logger().Warn("gather: prompt failed", "err", err)
 			}
