@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -167,6 +168,10 @@ func (s *Session) CallSID() string { return s.info.CallSID }
 // CallID is the SIP Call-ID of the call's (first) leg.
 func (s *Session) CallID() string { return s.info.CallID }
 
+// AlertPayloadWarning is the alert type of a document that was accepted
+// with unknown attributes (jambonz accepts them silently; voxrun says so).
+const AlertPayloadWarning = "app-payload-warning"
+
 // errPanic marks a verb that panicked (or a task it started, see
 // verbs.Safely); the call ends with an alert.
 var errPanic = verbs.ErrPanic
@@ -267,8 +272,23 @@ func (s *Session) ask(ctx context.Context, kind apps.Kind, hook apps.Hook, paylo
 // warning for every unknown attribute.
 func (s *Session) decode(ctx context.Context, doc []byte) ([]verbs.Entry, error) {
 	entries, warnings, err := s.m.deps.Registry.Decode(doc, verbs.DecodeOptions{Strict: s.app.StrictVerbs})
-	for _, w := range warnings {
-		s.log.Warn("unknown verb attribute", "path", w.Path, "message", w.Message)
+	if len(warnings) > 0 {
+		// Accepted, as jambonz accepts them, but never silently: the log,
+		// one warning alert per document (the console's timeline shows it).
+		var b strings.Builder
+		for i, w := range warnings {
+			s.log.Warn("unknown verb attribute", "path", w.Path, "message", w.Message)
+			if i < 10 {
+				if i > 0 {
+					b.WriteString("; ")
+				}
+				b.WriteString(w.Path + ": " + w.Message)
+			}
+		}
+		if len(warnings) > 10 {
+			fmt.Fprintf(&b, "; and %d more", len(warnings)-10)
+		}
+		s.Alert(ctx, AlertPayloadWarning, "unknown attributes accepted (strict_verbs refuses them): "+b.String())
 	}
 	if err != nil {
 		s.Alert(ctx, "invalid-app-payload", err.Error())
