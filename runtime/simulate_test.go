@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -270,4 +271,21 @@ func TestSimulatedCallShowsAppLogsAndState(t *testing.T) {
 	}
 	require.Equal(t, []string{"info: call from +1555", "warn: no name"}, logs)
 	require.JSONEq(t, `{"step":1}`, state)
+}
+
+// Unknown attributes are a warning in the timeline, not a failed app.
+func TestSimulatedCallWarningIsNotAFailure(t *testing.T) {
+	h := newHarness(t)
+	sm := newSimulator(t, h)
+	srv := newHookServer(t, map[string]string{"/call": `[{"verb":"hangup","colour":"blue"}]`})
+	x, err := sm.Start(context.Background(), callInfo("sim-w"), h.app(srv))
+	require.NoError(t, err)
+	<-x.Done()
+	tr := x.Transcript()
+	require.False(t, tr.Failed)
+	found := false
+	for _, e := range tr.Events {
+		found = found || (e.Type == EventAlert && strings.HasSuffix(e.Kind, "-warning"))
+	}
+	require.True(t, found, "the warning is in the timeline")
 }
