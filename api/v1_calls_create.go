@@ -33,11 +33,13 @@ type NewCall struct {
 	// AppJSON is a verb document given in the body instead.
 	AppJSON          json.RawMessage
 	From, CallerName string
-	To               runtime.Target
-	Headers          map[string]string
-	Timeout          time.Duration
-	TimeLimit        time.Duration
-	Tag              json.RawMessage
+	// FromHost is the host of the INVITE's From URI (default voxrun's).
+	FromHost  string
+	To        runtime.Target
+	Headers   map[string]string
+	Timeout   time.Duration
+	TimeLimit time.Duration
+	Tag       json.RawMessage
 }
 
 // newCallBody is POST /Calls as jambonz's REST API takes it.
@@ -53,7 +55,10 @@ type newCallBody struct {
 	Timeout        *float64          `json:"timeout"`
 	TimeLimit      *float64          `json:"timeLimit"`
 	Tag            json.RawMessage   `json:"tag"`
-	AnswerOnBridge bool              `json:"answerOnBridge"`
+	FromHost       string            `json:"fromHost"`
+	// AnswerOnBridge is accepted and has no effect, as in jambonz: the
+	// callee's answer is the call's answer; there is no caller to hold.
+	AnswerOnBridge bool `json:"answerOnBridge"`
 }
 
 // createCall is POST /Accounts/:sid/Calls: 201 {"sid", "callId"} once the
@@ -119,7 +124,10 @@ func (v *v1) newCall(c *fiber.Ctx, a store.Account, b newCallBody) (NewCall, err
 	if len(b.From) > 128 || len(b.CallerName) > 128 {
 		return bad("from and callerName are at most 128 characters")
 	}
-	call := NewCall{From: b.From, CallerName: b.CallerName, To: *b.To, Headers: b.Headers, Timeout: 60 * time.Second}
+	if len(b.FromHost) > 253 || strings.ContainsAny(b.FromHost, " <>@;:\"") {
+		return bad("fromHost must be a host name")
+	}
+	call := NewCall{From: b.From, CallerName: b.CallerName, FromHost: b.FromHost, To: *b.To, Headers: b.Headers, Timeout: 60 * time.Second}
 	if b.Timeout != nil {
 		if *b.Timeout <= 0 || *b.Timeout > 600 {
 			return bad("timeout must be between 1 and 600 seconds")

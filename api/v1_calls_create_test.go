@@ -82,6 +82,7 @@ func TestCreateCall(t *testing.T) {
 		{"bad timeout", map[string]any{"application_sid": app, "from": "x", "to": map[string]any{"type": "phone", "number": "1"}, "timeout": -1}, 400},
 		{"app_json not verbs", map[string]any{"app_json": `{"verb":"hangup"}`, "from": "x", "to": map[string]any{"type": "phone", "number": "1"}}, 400},
 		{"sip target not sip", map[string]any{"application_sid": app, "from": "x", "to": map[string]any{"type": "sip", "sipUri": "http://x"}}, 400},
+		{"bad fromHost", map[string]any{"application_sid": app, "from": "x", "fromHost": "a b<c>", "to": map[string]any{"type": "phone", "number": "1"}}, 400},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

@@ -69,7 +69,7 @@ var ErrNoOutbound = errors.New("runtime: outbound calling is not configured")
 // call_status, as jambonz reports it.
 func failureStatus(sipStatus int) string {
 	switch sipStatus {
-	case 486, 600:
+	case 486, 600, 603: // jambonz reports a 603 Decline as busy too
 		return StatusBusy
 	case 408, 480, 487:
 		return StatusNoAnswer

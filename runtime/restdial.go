@@ -14,6 +14,9 @@ import (
 // REST API, which does not import verbs.
 type Target = verbs.DialTarget
 
+// TargetFrom overrides the From user and host of a Target's INVITE.
+type TargetFrom = verbs.DialFrom
+
 // OutboundCall is a call this node places and then runs an application on
 // (jambonz's rest:dial, made by REST POST /Calls).
 type OutboundCall struct {

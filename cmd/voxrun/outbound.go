@@ -121,6 +121,11 @@ func (cc *callCreator) CreateCall(ctx context.Context, acct store.Account, call 
 			app.CallHook = *call.CallHook
 		}
 	}
+	if call.FromHost != "" {
+		from := copyFrom(call.To.From)
+		from.Host = call.FromHost
+		call.To.From = from
+	}
 	s, err := cc.calls.StartOutbound(context.WithoutCancel(ctx), runtime.OutboundCall{
 		Info: runtime.CallInfo{
 			AccountSID: acct.AccountSID, ServiceProviderSID: acct.ServiceProviderSID, ApplicationSID: app.ApplicationSID,
@@ -133,4 +138,13 @@ func (cc *callCreator) CreateCall(ctx context.Context, acct store.Account, call 
 		return "", "", err
 	}
 	return s.CallSID(), s.CallID(), nil
+}
+
+// verbsFrom copies a target's From override (a new one when it has none).
+func copyFrom(f *runtime.TargetFrom) *runtime.TargetFrom {
+	if f == nil {
+		return &runtime.TargetFrom{}
+	}
+	c := *f
+	return &c
 }
