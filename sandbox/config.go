@@ -130,10 +130,10 @@ type Config struct {
 	// Workers is how many worker processes are kept warm; each runs one
 	// invocation at a time. Default 4.
 	Workers int
-	// MemoryLimit is the address space a worker may add to what it had at
-	// start-up (RLIMIT_AS); past it allocations fail and the worker dies.
-	// The worker interrupts a script when its heap passes half of it.
-	// Default 256 MiB.
+	// MemoryLimit is the memory a worker may add to what it had at start-up
+	// (RLIMIT_DATA; RLIMIT_AS at twice it is a backstop); past it
+	// allocations fail and the worker dies. The worker interrupts a script
+	// when its heap passes half of it. Default 256 MiB.
 	MemoryLimit int64
 	// CPULimit is the CPU time a worker may use in its life (RLIMIT_CPU);
 	// near it the worker finishes its invocation and is replaced. Each

@@ -50,26 +50,33 @@ type proc struct {
 	killed atomic.Bool
 }
 
-// tail keeps the last bytes a worker wrote to stderr (why it died).
+// tail keeps the first and the last bytes a worker wrote to stderr: why it
+// died ("fatal error: runtime: out of memory") comes first, before a trace.
 type tail struct {
-	mu  sync.Mutex
-	buf []byte
+	mu         sync.Mutex
+	head, last []byte
 }
 
 func (t *tail) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > 4096 {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-4096:]...)
+	n := len(p)
+	if room := 1024 - len(t.head); room > 0 {
+		k := min(room, len(p))
+		t.head = append(t.head, p[:k]...)
+		p = p[k:]
 	}
-	return len(p), nil
+	t.last = append(t.last, p...)
+	if len(t.last) > 2048 {
+		t.last = append(t.last[:0], t.last[len(t.last)-2048:]...)
+	}
+	return n, nil
 }
 
 func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return string(t.buf)
+	return string(t.head) + string(t.last)
 }
 
 // New starts cfg.Workers workers and returns once they are all ready.
@@ -151,6 +158,9 @@ func (p *Pool) spawn() (*proc, error) {
 		envMemory + "=" + strconv.FormatInt(p.cfg.MemoryLimit, 10),
 		envCPU + "=" + strconv.FormatInt(int64(p.cfg.CPULimit/time.Second), 10),
 		"GOMAXPROCS=1",
+		// One C heap arena: per-thread arenas reserve 64 MiB of address
+		// space each (when the binary links the C library).
+		"MALLOC_ARENA_MAX=1",
 		"GOTRACEBACK=single",
 	}
 	stdin, err := cmd.StdinPipe()
@@ -495,7 +505,8 @@ func (p *Pool) run(ctx context.Context, w *proc, inv *Invocation, deadline time.
 	switch {
 	case w.killed.Load():
 		e = &Error{Kind: KindTimeout, App: inv.App, Message: fmt.Sprintf("the script did not stop at its deadline (%s); its worker was killed", p.lim.ScriptTimeout), Err: err}
-	case strings.Contains(why, "out of memory") || strings.Contains(why, "cannot allocate memory"):
+	case strings.Contains(why, "out of memory") || strings.Contains(why, "cannot allocate memory") ||
+		strings.Contains(why, "failed to allocate"): // the Go runtime's, or the race detector's (tests)
 		e = &Error{Kind: KindMemory, App: inv.App, Message: "the script used more memory than its worker may; the worker died", Err: err}
 	default:
 		e = &Error{Kind: KindWorker, App: inv.App, Message: "the worker running the script died", Err: err}

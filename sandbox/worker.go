@@ -12,6 +12,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -47,6 +48,9 @@ func WorkerMain() int {
 		fmt.Fprintln(os.Stderr, "sandbox worker:", err)
 		return 1
 	}
+	// regexp2 checks match deadlines against a clock of this period; its
+	// default (100 ms) would let one match run past the script's deadline.
+	regexp2.SetTimeoutCheckPeriod(10 * time.Millisecond)
 	xcpu := make(chan os.Signal, 1)
 	signal.Notify(xcpu, syscall.SIGXCPU)
 	w := &worker{
@@ -63,19 +67,38 @@ func WorkerMain() int {
 	return 0
 }
 
-// applyLimits sets RLIMIT_AS to the address space the process has now plus
-// memory, and RLIMIT_CPU to cpu seconds (SIGXCPU, then a hard kill 5 s later).
+// applyLimits caps the process's memory and CPU:
+//   - RLIMIT_DATA at the private writable memory it has now plus memory: the
+//     effective cap (Linux counts anonymous mappings in it since 4.7, and Go
+//     maps its heap that way);
+//   - RLIMIT_AS at the address space it has now plus twice memory: a
+//     backstop (Go and the C library reserve address space they do not
+//     use: arenas, thread stacks, so RLIMIT_AS alone would either be loose
+//     or kill a worker that uses little);
+//   - RLIMIT_CPU at cpu seconds (SIGXCPU, then a hard kill 5 s later).
 func applyLimits(memory, cpu int64) error {
 	if memory > 0 {
-		vsz, err := addressSpace()
+		vsz, err := procStatus("VmSize:")
 		if err != nil {
 			return err
 		}
-		lim := uint64(vsz + memory)
-		if err := syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: lim, Max: lim}); err != nil {
-			return fmt.Errorf("RLIMIT_AS: %w", err)
+		data, err := procStatus("VmData:")
+		if err != nil {
+			return err
 		}
-		// Collect hard before the address space runs out.
+		for _, l := range []struct {
+			name     string
+			resource int
+			value    uint64
+		}{
+			{"RLIMIT_DATA", syscall.RLIMIT_DATA, uint64(data + memory)},
+			{"RLIMIT_AS", syscall.RLIMIT_AS, uint64(vsz + 2*memory)},
+		} {
+			if err := syscall.Setrlimit(l.resource, &syscall.Rlimit{Cur: l.value, Max: l.value}); err != nil {
+				return fmt.Errorf("%s: %w", l.name, err)
+			}
+		}
+		// Collect hard before the limit is reached.
 		debug.SetMemoryLimit(memory / 2)
 	}
 	if cpu > 0 {
@@ -86,19 +109,19 @@ func applyLimits(memory, cpu int64) error {
 	return nil
 }
 
-// addressSpace is the process's virtual memory size (VmSize) in bytes.
-func addressSpace() (int64, error) {
+// procStatus reads a size field of /proc/self/status (VmSize:, VmData:) in bytes.
+func procStatus(field string) (int64, error) {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmSize:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb << 10, err
 		}
 	}
-	return 0, errors.New("no VmSize in /proc/self/status")
+	return 0, fmt.Errorf("no %s in /proc/self/status", field)
 }
 
 // worker is the worker process's side of the protocol.
@@ -108,7 +131,6 @@ type worker struct {
 	buf      []byte
 	enc      encoder
 	programs map[string]*goja.Program
-	builder  *goja.Program
 	xcpu     chan os.Signal
 	softHeap uint64
 	// next is a fresh runtime prepared after the previous reply went out, so
@@ -136,7 +158,10 @@ func (w *worker) serve() error {
 		if d.err != nil {
 			return d.err
 		}
-		res := w.invoke(&m)
+		res, hogged := w.invoke(&m)
+		if hogged {
+			res.retire = true
+		}
 		select {
 		case <-w.xcpu:
 			res.retire = true
@@ -201,12 +226,15 @@ func (w *worker) program(app, source string) (*goja.Program, *resultMsg) {
 
 // invoke runs one invocation; a panic inside goja becomes a failed result
 // and retires the worker, whose state can no longer be trusted.
-func (w *worker) invoke(m *invokeMsg) (res *resultMsg) {
+func (w *worker) invoke(m *invokeMsg) (res *resultMsg, hogged bool) {
+	// Regular expressions with back-references or lookarounds run on
+	// regexp2, which takes its match timeout when a pattern is compiled
+	// (literals compile with the program): set it first.
+	regexp2.DefaultMatchTimeout = m.limits.ScriptTimeout / 2
 	prg, bad := w.program(m.app, m.source)
 	if bad != nil {
-		return bad
+		return bad, false
 	}
-	regexp2.DefaultMatchTimeout = m.limits.ScriptTimeout
 	p := w.next
 	w.next = nil
 	if p == nil {
@@ -216,13 +244,14 @@ func (w *worker) invoke(m *invokeMsg) (res *resultMsg) {
 	w.cur = inv
 	defer func() {
 		w.cur = nil
+		hogged = inv.clock.hogged.Load()
 		if x := recover(); x != nil {
 			res = &resultMsg{kind: KindException, message: fmt.Sprint("internal error: ", x), logs: inv.logs, retire: true}
 		}
 	}()
 	inv.start()
 	defer inv.stop()
-	return inv.run(prg, m)
+	return inv.run(prg, m), false
 }
 
 // scriptClock interrupts the runtime when the script has used its time.
@@ -233,11 +262,21 @@ type scriptClock struct {
 	used     time.Duration
 	started  time.Time
 	timer    *time.Timer
+	hog      *time.Timer
 	wall     *time.Timer
-	mem      *time.Timer
+	memDone  chan struct{}
+	memWG    sync.WaitGroup
 	softHeap uint64
 	active   atomic.Bool
+	// hogged is set once the script has run for hogAfter: the worker then
+	// runs at the lowest CPU priority, so that a script spinning until its
+	// deadline takes CPU from no neighbour, and retires after the invocation
+	// (an unprivileged process cannot raise its priority again).
+	hogged atomic.Bool
 }
+
+// hogAfter is the script time past which a worker lowers its priority.
+func hogAfter(budget time.Duration) time.Duration { return budget / 10 }
 
 // Interrupt values.
 var (
@@ -253,25 +292,37 @@ func (c *scriptClock) start(wall time.Duration) {
 	c.active.Store(true)
 	c.started = time.Now()
 	c.timer = time.AfterFunc(c.budget, func() { c.r.Interrupt(errScriptTimeout) })
+	c.hog = time.AfterFunc(hogAfter(c.budget), func() {
+		if c.active.Load() && !c.hogged.Swap(true) {
+			deprioritize()
+		}
+	})
 	c.wall = time.AfterFunc(wall, func() { c.r.Interrupt(errWallTimeout) })
 	if c.softHeap > 0 {
-		var check func()
-		check = func() {
-			if !c.active.Load() {
-				return
+		c.memDone = make(chan struct{})
+		c.memWG.Add(1)
+		go func() {
+			defer c.memWG.Done()
+			t := time.NewTicker(memCheckEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-c.memDone:
+					return
+				case <-t.C:
+					if heapBytes() > c.softHeap {
+						c.r.Interrupt(errMemory)
+						return
+					}
+				}
 			}
-			if heapBytes() > c.softHeap {
-				c.r.Interrupt(errMemory)
-				return
-			}
-			c.mem.Reset(memCheckEvery)
-		}
-		c.mem = time.AfterFunc(memCheckEvery, check)
+		}()
 	}
 }
 
 func (c *scriptClock) pause() {
 	c.timer.Stop()
+	c.hog.Stop()
 	c.used += time.Since(c.started)
 }
 
@@ -283,14 +334,37 @@ func (c *scriptClock) resume() {
 		return
 	}
 	c.timer.Reset(left)
+	if h := hogAfter(c.budget) - c.used; h > 0 {
+		c.hog.Reset(h)
+	} else if !c.hogged.Swap(true) {
+		deprioritize()
+	}
 }
 
 func (c *scriptClock) stop() {
 	c.active.Store(false)
 	c.timer.Stop()
+	c.hog.Stop()
 	c.wall.Stop()
-	if c.mem != nil {
-		c.mem.Stop()
+	if c.memDone != nil {
+		close(c.memDone)
+		c.memWG.Wait()
+	}
+}
+
+// deprioritize moves every thread of this process to the lowest CPU
+// priority (nice 19; Linux keeps niceness per thread, and threads started
+// later inherit it from the thread that starts them).
+func deprioritize() {
+	entries, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		_ = syscall.Setpriority(syscall.PRIO_PROCESS, 0, 19)
+		return
+	}
+	for _, e := range entries {
+		if tid, err := strconv.Atoi(e.Name()); err == nil {
+			_ = syscall.Setpriority(syscall.PRIO_PROCESS, tid, 19)
+		}
 	}
 }
 
