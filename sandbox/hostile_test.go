@@ -196,7 +196,7 @@ export default { call() { return f(0) } }`, kinds: []ErrorKind{KindException},
 		{name: "JSON.stringify of a shared-reference bomb", src: `export default { call() {
   let a = ['0123456789'.repeat(100)]; for (let i = 0; i < 40; i++) a = [a, a];
   return [{verb: 'say', text: JSON.stringify(a)}];
-} }`, kinds: []ErrorKind{KindException}},
+} }`, kinds: []ErrorKind{KindException, KindTimeout}},
 		{name: "returned reference bomb", src: `export default { call() {
   let a = {verb: 'say', text: 'x'.repeat(1000)}; let b = [a]; for (let i = 0; i < 40; i++) b = b.concat(b);
   return b;

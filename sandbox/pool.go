@@ -48,6 +48,7 @@ type proc struct {
 	stderr *tail
 	loaded map[string]bool
 	killed atomic.Bool
+	reaped sync.Once
 }
 
 // tail keeps the first and the last bytes a worker wrote to stderr: why it
@@ -209,15 +210,18 @@ func (p *Pool) spawn() (*proc, error) {
 	return w, nil
 }
 
-// discard kills a worker and reaps it.
+// discard kills a worker and reaps it (once: Close and a replacement may
+// both try).
 func (p *Pool) discard(w *proc) {
-	w.killed.Store(true)
-	_ = w.cmd.Process.Kill()
-	_ = w.stdin.Close()
-	_ = w.cmd.Wait()
-	p.mu.Lock()
-	delete(p.procs, w)
-	p.mu.Unlock()
+	w.reaped.Do(func() {
+		w.killed.Store(true)
+		_ = w.cmd.Process.Kill()
+		_ = w.stdin.Close()
+		_ = w.cmd.Wait()
+		p.mu.Lock()
+		delete(p.procs, w)
+		p.mu.Unlock()
+	})
 }
 
 // replace discards a worker and starts another in its place, in the
