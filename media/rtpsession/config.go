@@ -42,6 +42,9 @@ type Config struct {
 	Remote netip.AddrPort
 	// Codec is the law used both ways.
 	Codec g711.Codec
+	// G722 says the negotiated codec is G.722 at 64 kbit/s instead (Codec
+	// is then unused; PayloadType zero means G.722's static 9).
+	G722 bool
 	// PayloadType is the codec's negotiated payload type (normally the
 	// static 0 or 8; zero means Codec's static type).
 	PayloadType uint8
@@ -93,6 +96,9 @@ func FromSDP(s sdp.Session) Config {
 		RTCPMux:     s.RTCPMux,
 		RemoteRTCP:  s.RemoteRTCP,
 		NoReceive:   !s.Direction.Receives(),
+	}
+	if strings.EqualFold(s.Codec.Name, "G722") {
+		c.G722 = true
 	}
 	if strings.EqualFold(s.Codec.Name, "PCMA") {
 		c.Codec = g711.PCMA

@@ -110,17 +110,27 @@ func (s *Session) release(pt uint8, ts uint32, payload []byte, now time.Time) {
 	if s.packetSink != nil {
 		s.packetSink.RelayPacket(Packet{Timestamp: ts, Payload: payload})
 	}
+	if s.wide != nil {
+		s.wide.decode(payload, s.inFrame, s.onFrame)
+		return
+	}
 	for len(payload) > 0 {
 		n := s.codec.Decode(s.inFrame[s.inFill:], payload)
 		payload = payload[n:]
 		s.inFill += n
 		if s.inFill == len(s.inFrame) {
 			s.inFill = 0
-			s.writeSinksLocked()
-			if s.inband != nil {
-				_ = s.inband.WriteFrame(s.inFrame)
-			}
+			s.frameDecoded()
 		}
+	}
+}
+
+// frameDecoded hands a whole inbound frame (inFrame) to the sinks and the
+// in-band detector; it runs under recvMu.
+func (s *Session) frameDecoded() {
+	s.writeSinksLocked()
+	if s.inband != nil {
+		_ = s.inband.WriteFrame(s.inFrame)
 	}
 }
 

@@ -33,6 +33,7 @@ type PacketSink interface {
 // Format is what two sessions must share to relay packets between them.
 type Format struct {
 	Codec g711.Codec
+	G722  bool // G.722 (Codec unused)
 	PTime time.Duration
 }
 
@@ -56,7 +57,11 @@ type relayState struct {
 
 // Format returns the session's codec and packetisation time.
 func (s *Session) Format() Format {
-	return Format{Codec: s.codec, PTime: time.Duration(s.frames) * 20 * time.Millisecond}
+	f := Format{Codec: s.codec, PTime: time.Duration(s.frames) * 20 * time.Millisecond}
+	if s.wide != nil {
+		f.Codec, f.G722 = 0, true
+	}
+	return f
 }
 
 // SetPacketSink sets the receiver of the peer's audio packets (nil to stop).

@@ -71,7 +71,11 @@ func (s *Session) buildLocked() (int, netip.AddrPort) {
 		return 0, netip.AddrPort{}
 	}
 
-	s.codec.Encode(s.out[headerSize+s.nframes*media.FrameSamples:], s.frame)
+	if s.wide != nil {
+		s.wide.encode(s.out[headerSize+s.nframes*media.FrameSamples:], s.frame)
+	} else {
+		s.codec.Encode(s.out[headerSize+s.nframes*media.FrameSamples:], s.frame)
+	}
 	s.nframes++
 	if s.nframes < s.frames {
 		return 0, netip.AddrPort{}

@@ -41,6 +41,8 @@ type Session struct {
 	writeRTCP    writeFunc
 	closer       io.Closer
 	codec        g711.Codec
+	wide         *wideband // G.722 instead of codec; only Tick and the receive path touch it
+	onFrame      func()    // frameDecoded, bound once (no allocation per packet)
 	pt           uint8
 	tePT         uint8
 	frames       int // frames per packet (ptime / 20 ms)
@@ -161,6 +163,17 @@ func New(cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("%w: ptime %v is not 20, 40 or 60 ms", ErrConfig, cfg.PTime)
 	}
 	pt := cfg.PayloadType
+	var wide *wideband
+	if cfg.G722 {
+		w, err := newWideband()
+		if err != nil {
+			return nil, fmt.Errorf("%w: G.722: %v", ErrConfig, err)
+		}
+		wide = w
+		if pt == 0 {
+			pt = g722PayloadType
+		}
+	}
 	if pt == 0 {
 		pt = cfg.Codec.PayloadType()
 	}
@@ -169,7 +182,7 @@ func New(cfg Config) (*Session, error) {
 		ssrc = rand.Uint32()
 	}
 	s := &Session{
-		codec: cfg.Codec, pt: pt, tePT: cfg.TelephoneEvent,
+		codec: cfg.Codec, wide: wide, pt: pt, tePT: cfg.TelephoneEvent,
 		frames: frames, strict: !cfg.LooseSource, latch: !cfg.NoLatch, epoch: time.Now(),
 		remote: cfg.Remote, noSend: cfg.NoSend, talk: true,
 		seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: ssrc,
@@ -177,6 +190,7 @@ func New(cfg Config) (*Session, error) {
 		noReceive: cfg.NoReceive, win: newWindow(cfg.ReorderWindow),
 		inFrame: media.NewFrame(),
 	}
+	s.onFrame = s.frameDecoded
 	s.maxHold = time.Duration(s.win.size) * media.FrameDuration * time.Duration(frames)
 	s.pkt.CSRC = make([]uint32, 0, 15)
 	s.sockets(cfg)

@@ -28,6 +28,10 @@ type Codec struct {
 var (
 	PCMU = Codec{Name: "PCMU", PayloadType: 0, ClockRate: 8000}
 	PCMA = Codec{Name: "PCMA", PayloadType: 8, ClockRate: 8000}
+	// G722 is offered and accepted only when Local.Codecs names it. Its
+	// RTP clock rate is 8000 although it samples at 16 kHz (RFC 3551
+	// §4.5.2).
+	G722 = Codec{Name: "G722", PayloadType: 9, ClockRate: 8000}
 )
 
 // DefaultTelephoneEvent is the dynamic payload type voxrun offers for
