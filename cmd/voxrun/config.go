@@ -15,6 +15,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/voxrun/voxrun/api"
+	"github.com/voxrun/voxrun/media/sdp"
 )
 
 // Config is everything voxrun serve reads at start-up. Each field is one setting,
@@ -33,6 +34,7 @@ type Config struct {
 	PublicIP          string        `key:"public_ip" help:"IP address to advertise in SIP and SDP (empty: the address SIP listens on)"`
 	RTPPortMin        int           `key:"rtp_port_min" help:"lowest RTP port"`
 	RTPPortMax        int           `key:"rtp_port_max" help:"highest RTP port"`
+	RTPCodecs         string        `key:"rtp_codecs" help:"audio codecs accepted and offered, in voxrun's order of preference for its offers: PCMU, PCMA, G722 (answers follow the caller's order)"`
 	LogLevel          string        `key:"log_level" help:"debug, info, warn or error"`
 	EncryptionKey     string        `key:"encryption_key" help:"64 hex digits: the AES-256 key for secrets at rest; empty generates <data_dir>/secret.key"`
 	NodeName          string        `key:"node_name" help:"this node's name in live state (empty: the host name)"`
@@ -62,6 +64,7 @@ func DefaultConfig() Config {
 		SIPAddr:      ":5060",
 		RTPPortMin:   40000,
 		RTPPortMax:   60000,
+		RTPCodecs:    "PCMU,PCMA",
 		LogLevel:     "info",
 		DrainTimeout: 30 * time.Second,
 		AutoMigrate:  true,
@@ -227,6 +230,9 @@ func (c Config) validate() error {
 	if c.RTPPortMin < 1024 || c.RTPPortMax > 65535 || c.RTPPortMin >= c.RTPPortMax {
 		return fmt.Errorf("rtp_port_min/rtp_port_max: %d-%d is not a usable range", c.RTPPortMin, c.RTPPortMax)
 	}
+	if _, err := c.RTPCodecList(); err != nil {
+		return err
+	}
 	if c.DataDir == "" {
 		return errors.New("data_dir: must not be empty")
 	}
@@ -284,6 +290,28 @@ func (c Config) SIPBudget() (maxCalls int, perSecond float64) {
 		maxCalls = max(1, (c.RTPPortMax-c.RTPPortMin+1)/2*9/10)
 	}
 	return maxCalls, float64(c.SIPCallsPerSecond)
+}
+
+// RTPCodecList is rtp_codecs as SDP codecs, in order.
+func (c Config) RTPCodecList() ([]sdp.Codec, error) {
+	var out []sdp.Codec
+	for _, name := range strings.Split(c.RTPCodecs, ",") {
+		switch strings.ToUpper(strings.TrimSpace(name)) {
+		case "PCMU":
+			out = append(out, sdp.PCMU)
+		case "PCMA":
+			out = append(out, sdp.PCMA)
+		case "G722":
+			out = append(out, sdp.G722)
+		case "":
+		default:
+			return nil, fmt.Errorf("rtp_codecs: %q is not PCMU, PCMA or G722", strings.TrimSpace(name))
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("rtp_codecs: name at least one codec")
+	}
+	return out, nil
 }
 
 // SIPDigestAlgorithms are the digest algorithms of SIP challenges, in order.

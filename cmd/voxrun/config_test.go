@@ -99,6 +99,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad level", nil, []string{"--log-level", "loud"}, "log_level"},
 		{"bad range", nil, []string{"--rtp-port-min", "50000", "--rtp-port-max", "40000"}, "rtp_port"},
 		{"bad duration", nil, []string{"--drain-timeout", "soon"}, "drain_timeout"},
+		{"unknown codec", nil, []string{"--rtp-codecs", "PCMU,opus"}, `rtp_codecs: "opus"`},
+		{"no codec", map[string]string{"VOXRUN_RTP_CODECS": " , "}, nil, "rtp_codecs: name at least one"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -557,13 +557,27 @@ type baresipUA struct {
 	cancel context.CancelFunc
 }
 
-func startBaresip(t *testing.T, bin, user string, mic []int16, rtpPorts int, account string, commands ...string) *baresipUA {
+// baresipSpec is one user agent of a test: its name, the one codec module
+// it loads (so the only audio codec it offers or accepts), its tone.
+type baresipSpec struct {
+	user   string
+	codec  string // "g711" or "g722"
+	rate   int    // the codec's sample rate: the microphone's and the recording's
+	hz     float64
+	rtpMin int
+}
+
+func startBaresip(t *testing.T, bin string, ua baresipSpec, account string, commands ...string) *baresipUA {
 	t.Helper()
 	dir := t.TempDir()
-	ua := &baresipUA{port: siptest.FreeUDPPort(t), dumps: filepath.Join(dir, "dumps"), out: &lockedBuffer{}}
-	require.NoError(t, os.Mkdir(ua.dumps, 0o700))
+	u := &baresipUA{port: siptest.FreeUDPPort(t), dumps: filepath.Join(dir, "dumps"), out: &lockedBuffer{}}
+	require.NoError(t, os.Mkdir(u.dumps, 0o700))
 	micPath := filepath.Join(dir, "mic.wav")
-	require.NoError(t, os.WriteFile(micPath, wavBytes(mic), 0o600))
+	mic := make([]int16, 12*ua.rate) // 12 s of the tone
+	for i := range mic {
+		mic[i] = int16(math.Round(toneAmplitude * math.Sin(2*math.Pi*ua.hz*float64(i)/float64(ua.rate))))
+	}
+	require.NoError(t, os.WriteFile(micPath, wavBytesAt(mic, ua.rate), 0o600))
 	config := fmt.Sprintf(`poll_method		epoll
 sip_listen		127.0.0.1:%d
 net_interface		127.0.0.1
@@ -572,28 +586,28 @@ audio_source		aufile,%s
 rtp_ports		%d-%d
 snd_path		%s
 module_path		/usr/lib/baresip/modules
-module			g711.so
+module			%s.so
 module			aufile.so
 module			aubridge.so
 module			sndfile.so
 module			menu.so
 module_tmp		account.so
 call_max_calls		1
-`, ua.port, user, micPath, rtpPorts, rtpPorts+20, ua.dumps)
+`, u.port, ua.user, micPath, ua.rtpMin, ua.rtpMin+20, u.dumps, ua.codec)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "accounts"), []byte(account+"\n"), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "contacts"), nil, 0o600))
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	ua.cancel = cancel
+	u.cancel = cancel
 	args := []string{"-f", dir, "-t", "30"}
 	for _, c := range commands {
 		args = append(args, "-e", c)
 	}
-	ua.cmd = exec.CommandContext(ctx, bin, args...)
-	ua.cmd.Stdout, ua.cmd.Stderr = ua.out, ua.out
-	require.NoError(t, ua.cmd.Start())
-	t.Cleanup(ua.stop)
-	return ua
+	u.cmd = exec.CommandContext(ctx, bin, args...)
+	u.cmd.Stdout, u.cmd.Stderr = u.out, u.out
+	require.NoError(t, u.cmd.Start())
+	t.Cleanup(u.stop)
+	return u
 }
 
 // stop ends the process (by its PID) and waits for it; idempotent.
@@ -605,8 +619,9 @@ func (ua *baresipUA) stop() {
 	ua.cancel()
 }
 
-// heard is the audio baresip decoded from the call (sndfile's "dec" dump).
-func (ua *baresipUA) heard(t *testing.T) []int16 {
+// heard is the audio baresip decoded from the call (sndfile's "dec" dump)
+// and its sample rate.
+func (ua *baresipUA) heard(t *testing.T) ([]int16, int) {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(ua.dumps, "*dec.wav"))
 	require.NoError(t, err)
@@ -618,15 +633,17 @@ func (ua *baresipUA) heard(t *testing.T) []int16 {
 
 // wavPCM16 returns the samples of a 16-bit mono WAV's data chunk (any
 // chunks before it skipped; a header whose sizes were never finalised is
-// read to the end of the file).
-func wavPCM16(t *testing.T, b []byte) []int16 {
+// read to the end of the file) and its sample rate.
+func wavPCM16(t *testing.T, b []byte) ([]int16, int) {
 	t.Helper()
 	require.True(t, len(b) > 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WAVE", "a WAV file")
+	rate := 0
 	for off := 12; off+8 <= len(b); {
 		id, size := string(b[off:off+4]), int(binary.LittleEndian.Uint32(b[off+4:]))
 		off += 8
 		if id == "fmt " {
 			require.Equal(t, uint16(1), binary.LittleEndian.Uint16(b[off+2:]), "mono")
+			rate = int(binary.LittleEndian.Uint32(b[off+4:]))
 			require.Equal(t, uint16(16), binary.LittleEndian.Uint16(b[off+14:]), "16-bit")
 		}
 		if id == "data" {
@@ -638,38 +655,50 @@ func wavPCM16(t *testing.T, b []byte) []int16 {
 			for i := range pcm {
 				pcm[i] = int16(binary.LittleEndian.Uint16(b[off+2*i:]))
 			}
-			return pcm
+			return pcm, rate
 		}
 		off += size + size&1
 	}
 	t.Fatal("no data chunk")
-	return nil
+	return nil, 0
 }
 
-// toneLevel is the RMS of x at hz alone: a sine of amplitude A gives a
-// Goertzel power of (A·N/2)², so its RMS A/√2 is √(2·power)/N.
-func toneLevel(x []int16, hz float64) float64 {
-	return math.Sqrt(2*goertzelPower(x, hz)) / float64(len(x))
+// wavBytesAt is samples as a canonical 16-bit mono WAV at rate.
+func wavBytesAt(samples []int16, rate int) []byte {
+	b := wavBytes(samples)
+	binary.LittleEndian.PutUint32(b[24:], uint32(rate))
+	binary.LittleEndian.PutUint32(b[28:], uint32(2*rate))
+	return b
 }
 
-// TestBaresipBridgedCallCarriesAudioBothWays: two baresip user agents, each
-// with a WAV file of its own tone as its microphone. Alice calls a number
-// whose application dials Bob (auto-answer); voxrun bridges the two legs in
-// a media room (both on PCMU, so relayed without decoding) and ends the
-// bridge after the dial's timeLimit. What each one recorded hearing is the other's tone, loud
-// and clear, and not its own.
-func TestBaresipBridgedCallCarriesAudioBothWays(t *testing.T) {
+// toneLevelAt is the RMS of x (sampled at rate) at hz alone: a sine of
+// amplitude A gives a Goertzel power of (A·N/2)², so its RMS A/√2 is
+// √(2·power)/N.
+func toneLevelAt(x []int16, hz float64, rate int) float64 {
+	coeff := 2 * math.Cos(2*math.Pi*hz/float64(rate))
+	var s1, s2 float64
+	for _, v := range x {
+		s1, s2 = float64(v)+coeff*s1-s2, s1
+	}
+	return math.Sqrt(2*(s1*s1+s2*s2-coeff*s1*s2)) / float64(len(x))
+}
+
+// bridgedBaresips runs alice calling a number whose application dials bob
+// (auto-answer) on a voxrun started with args, waits until voxrun ends the
+// bridge after the dial's timeLimit, and checks what each recorded: the
+// other's tone at its level (within tolerance), not its own.
+func bridgedBaresips(t *testing.T, number string, alice, bob baresipSpec, tolerance float64, args ...string) {
 	bin := siptest.Tool(t, "baresip", "baresip")
-	const aliceHz, bobHz = 600.0, 1400.0
-	tone := func(hz float64) []int16 { return synth([]tone{{hz, 12000}}) } // 12 s
-	bob := startBaresip(t, bin, "bob", tone(bobHz), 35300, "<sip:bob@127.0.0.1>;regint=0;answermode=auto")
-
+	b := startBaresip(t, bin, bob, "<sip:bob@127.0.0.1>;regint=0;answermode=auto")
 	app, hooks := mediaApp(t, func(string) string {
-		return fmt.Sprintf(`[{"verb":"dial","timeLimit":3,"target":[{"type":"sip","sipUri":"sip:bob@127.0.0.1:%d"}]},{"verb":"hangup"}]`, bob.port)
+		return fmt.Sprintf(`[{"verb":"dial","timeLimit":3,"target":[{"type":"sip","sipUri":"sip:bob@127.0.0.1:%d"}]},{"verb":"hangup"}]`, b.port)
 	}, nil)
-	p, sipAddr := mediaServe(t, "15550003005", app)
-	alice := startBaresip(t, bin, "alice", tone(aliceHz), 35400, "<sip:alice@127.0.0.1>;regint=0",
-		"/dial sip:15550003005@"+sipAddr)
+	n := startTenant(t, args...)
+	provisionNumber(t, n.base, n.key, n.acct, number, map[string]any{
+		"call_hook":        map[string]any{"url": app.URL + "/call"},
+		"call_status_hook": map[string]any{"url": app.URL + "/status"},
+	})
+	a := startBaresip(t, bin, alice, "<sip:alice@127.0.0.1>;regint=0", "/dial sip:"+number+"@"+n.ready["sip_udp"].(string))
 
 	require.Eventually(t, func() bool {
 		done := 0
@@ -679,37 +708,64 @@ func TestBaresipBridgedCallCarriesAudioBothWays(t *testing.T) {
 			}
 		}
 		return done == 2
-	}, 25*time.Second, 50*time.Millisecond, "both legs completed; alice said:\n%s\nbob said:\n%s", alice.out, bob.out)
+	}, 25*time.Second, 50*time.Millisecond, "both legs completed; alice said:\n%s\nbob said:\n%s", a.out, b.out)
 	// sndfile closes its files when the call ends (voxrun's BYE).
 	require.Eventually(t, func() bool {
-		return strings.Count(strings.ToLower(alice.out.String()), "closed") > 0 && strings.Count(strings.ToLower(bob.out.String()), "closed") > 0
-	}, 10*time.Second, 50*time.Millisecond, "both user agents saw the call end:\n%s\n%s", alice.out, bob.out)
-	alice.stop()
-	bob.stop()
-	p.stop(t)
+		return strings.Contains(strings.ToLower(a.out.String()), "closed") && strings.Contains(strings.ToLower(b.out.String()), "closed")
+	}, 10*time.Second, 50*time.Millisecond, "both user agents saw the call end:\n%s\n%s", a.out, b.out)
+	a.stop()
+	b.stop()
+	n.p.stop(t)
 
 	for _, c := range []struct {
 		who         string
 		ua          *baresipUA
+		rate        int
 		want, other float64
-	}{{"alice", alice, bobHz, aliceHz}, {"bob", bob, aliceHz, bobHz}} {
-		pcm := c.ua.heard(t)
-		secs := float64(len(pcm)) / toneRate
-		t.Logf("%s recorded %.2f s of what she/he heard", c.who, secs)
+	}{{alice.user, a, alice.rate, bob.hz, alice.hz}, {bob.user, b, bob.rate, alice.hz, bob.hz}} {
+		pcm, rate := c.ua.heard(t)
+		require.Equal(t, c.rate, rate, "%s's call ran on its codec (sndfile records at the codec's rate)", c.who)
+		secs := float64(len(pcm)) / float64(rate)
+		t.Logf("%s recorded %.2f s at %d Hz", c.who, secs, rate)
 		require.Greater(t, secs, 2.0, "%s heard the bridged call (3 s time limit)", c.who)
 		// The bridged part: the loudest second (before it, the call was
 		// being set up).
 		var seg []int16
-		for off := 0; off+toneRate <= len(pcm); off += toneRate / 4 {
-			if w := pcm[off : off+toneRate]; seg == nil || rms(w) > rms(seg) {
+		for off := 0; off+rate <= len(pcm); off += rate / 4 {
+			if w := pcm[off : off+rate]; seg == nil || rms(w) > rms(seg) {
 				seg = w
 			}
 		}
-		hz := dominantHz(seg)
-		want, own := toneLevel(seg, c.want), toneLevel(seg, c.other)
-		t.Logf("%s: dominant %v Hz, %v Hz at RMS %.0f, own %v Hz at RMS %.0f (tone RMS %.0f)", c.who, hz, c.want, want, c.other, own, toneAmplitude/math.Sqrt2)
-		require.InDelta(t, c.want, hz, 10, "%s hears the other party's tone", c.who)
-		require.InEpsilon(t, toneAmplitude/math.Sqrt2, want, 0.05, "%s hears it at its level (G.711 both ways, ±0.4 dB)", c.who)
+		want, own := toneLevelAt(seg, c.want, rate), toneLevelAt(seg, c.other, rate)
+		t.Logf("%s: %v Hz at RMS %.0f (sent %.0f), own %v Hz at RMS %.0f, all at RMS %.0f", c.who, c.want, want, toneAmplitude/math.Sqrt2, c.other, own, rms(seg))
+		require.InEpsilon(t, toneAmplitude/math.Sqrt2, want, tolerance, "%s hears the other party's tone at its level", c.who)
+		require.Greater(t, want, 0.9*rms(seg), "%s hears little but that tone", c.who)
 		require.Less(t, own, want/100, "%s does not hear her/his own tone back", c.who)
 	}
+}
+
+// TestBaresipBridgedCallCarriesAudioBothWays: two baresip user agents, each
+// with a WAV file of its own tone as its microphone. Alice calls a number
+// whose application dials Bob (auto-answer); voxrun bridges the two legs in
+// a media room (both on PCMU, so relayed without decoding) and ends the
+// bridge after the dial's timeLimit. What each one recorded hearing is the
+// other's tone, loud and clear (±0.4 dB), and not its own.
+func TestBaresipBridgedCallCarriesAudioBothWays(t *testing.T) {
+	bridgedBaresips(t, "15550003005",
+		baresipSpec{user: "alice", codec: "g711", rate: 8000, hz: 600, rtpMin: 35400},
+		baresipSpec{user: "bob", codec: "g711", rate: 8000, hz: 1400, rtpMin: 35300},
+		0.05)
+}
+
+// TestBaresipG722CallerBridgedToPCMUCallee: with rtp_codecs G722,PCMU,PCMA,
+// Alice's baresip (G.722 only: its g722 module is a separate G.722
+// implementation) calls, Bob's (G.711 only) is dialled; voxrun decodes
+// Alice's G.722, transcodes through the room's mix and encodes G.722 back
+// to her. Each hears the other's tone at its level (±0.8 dB: G.722's ADPCM
+// and two resamplers on Alice's side).
+func TestBaresipG722CallerBridgedToPCMUCallee(t *testing.T) {
+	bridgedBaresips(t, "15550003006",
+		baresipSpec{user: "alice", codec: "g722", rate: 16000, hz: 600, rtpMin: 35500},
+		baresipSpec{user: "bob", codec: "g711", rate: 8000, hz: 1400, rtpMin: 35600},
+		0.1, "--rtp-codecs", "G722,PCMU,PCMA")
 }

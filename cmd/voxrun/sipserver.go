@@ -72,8 +72,9 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 		sg.clock.Close()
 		return nil, fmt.Errorf("sip: %w", err)
 	}
+	codecs, _ := cfg.RTPCodecList() // validated with the configuration
 	sg.agent, err = leg.NewAgent(leg.Config{
-		Ports: alloc, Clock: sg.clock, MediaAddr: maddr, UserAgent: "voxrun/" + version, Logger: log,
+		Ports: alloc, Clock: sg.clock, Codecs: codecs, MediaAddr: maddr, UserAgent: "voxrun/" + version, Logger: log,
 		Requester: leg.TransactionLayer(sg.srv.TransactionLayer()),
 		// Outbound requests leave from the server's own sockets, so that
 		// Via and Contact name where answers come back.
