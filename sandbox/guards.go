@@ -247,19 +247,25 @@ func (g *guards) stringifyJS(value, replacer, space goja.Value, max int) goja.Va
 func (g *guards) stringify(v goja.Value, max int) (s string, err error) {
 	defer func() {
 		if x := recover(); x != nil {
-			if e, ok := x.(error); ok {
+			var thrown goja.Value
+			switch e := x.(type) {
+			case *goja.Exception:
+				thrown = e.Value()
+			case *goja.Object:
+				thrown = e
+			case error:
 				err = e
 				return
+			default:
+				panic(x)
 			}
-			if o, ok := x.(*goja.Object); ok {
+			if o, ok := thrown.(*goja.Object); ok {
 				if name := o.Get("name"); name != nil && name.String() == "RangeError" {
 					err = errRange{msg: describe(o)}
-				} else {
-					err = errors.New(describe(o))
+					return
 				}
-				return
 			}
-			panic(x)
+			err = errors.New(describe(thrown))
 		}
 	}()
 	out := g.stringifyJS(v, goja.Undefined(), goja.Undefined(), max)
