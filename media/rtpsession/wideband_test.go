@@ -134,3 +134,17 @@ func TestG722AllocatesNothingPerPacket(t *testing.T) {
 	}), "allocations per received packet")
 	require.Greater(t, sink.n, 200)
 }
+
+// BenchmarkG722Frame is one 20 ms frame each way on a G.722 leg: resample
+// up and encode, decode and resample down.
+func BenchmarkG722Frame(b *testing.B) {
+	w, err := newWideband()
+	require.NoError(b, err)
+	frame := mediatest.Tone(1000, 10000, media.FrameSamples)
+	out := make([]byte, media.FrameSamples)
+	in := media.NewFrame()
+	for b.Loop() {
+		w.encode(out, frame)
+		w.decode(out, in, func() {})
+	}
+}
