@@ -46,6 +46,9 @@ docs/configuration.md.
 `
 
 func main() {
+	if code, ok := runSandboxWorker(); ok {
+		os.Exit(code) // a JS sandbox worker, started by this binary's own pool
+	}
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
 
