@@ -7,6 +7,7 @@
 // Subpackages do the work:
 //
 //	media/g711        PCMU and PCMA through tables
+//	media/g722        ITU-T G.722 at 64 kbit/s (legs on it resample 8↔16 kHz)
 //	media/sdp         RFC 3264 offer/answer (488/400 as typed errors)
 //	media/ports       the RTP port range, and the sockets of a leg (Lease)
 //	media/clock       the one sharded 20 ms pacing clock
