@@ -177,7 +177,20 @@ func (a *App) Send(ctx context.Context, req apps.Request) (apps.Reply, error) {
 		}
 	}
 	a.observe(ctx, rec, start, res.Logs)
-	return apps.Reply{Verbs: res.Verbs}, nil
+	return apps.Reply{Verbs: res.Verbs, Logs: logLines(res.Logs), State: res.State}, nil
+}
+
+// logLines are the handler's log lines as the reply carries them (the
+// console's timeline shows them).
+func logLines(logs []sandbox.LogEntry) []apps.LogLine {
+	if len(logs) == 0 {
+		return nil
+	}
+	out := make([]apps.LogLine, len(logs))
+	for i, l := range logs {
+		out[i] = apps.LogLine{Level: l.Level, Message: l.Message}
+	}
+	return out
 }
 
 func (a *App) observe(ctx context.Context, rec Record, start time.Time, logs []sandbox.LogEntry) {
