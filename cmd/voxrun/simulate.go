@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,9 +17,12 @@ import (
 
 	"github.com/voxrun/voxrun/api"
 	"github.com/voxrun/voxrun/apps"
+	jsapp "github.com/voxrun/voxrun/apps/js"
+	"github.com/voxrun/voxrun/apps/webhook"
 	"github.com/voxrun/voxrun/media/clock"
 	"github.com/voxrun/voxrun/media/virtual"
 	"github.com/voxrun/voxrun/runtime"
+	"github.com/voxrun/voxrun/sandbox"
 	"github.com/voxrun/voxrun/schemas"
 	"github.com/voxrun/voxrun/store"
 	memorystore "github.com/voxrun/voxrun/store/memory"
@@ -80,7 +84,7 @@ that call flows can be tested in CI.
 
   --hook URL   a webhook application at URL (no server, no database)
   --app ID     a provisioned application, read from the configured database
-  --app F.js   a JS app file (needs JS app support in this build)
+  --app F.js   a JS app file, run in the JS sandbox (no server, no database)
 
 Each --digits and --speech is one caller input, given in order to the
 gathers as they start: --digits 1# presses 1 then #; --speech "sales" is a
@@ -189,7 +193,13 @@ func runSimulation(ctx context.Context, cfg Config, sf simulateFlags, stdout io.
 	case sf.hook != "":
 		app = runtime.Application{ApplicationSID: appSID, AccountSID: acct.AccountSID, CallHook: apps.Hook{URL: sf.hook}, App: hooks}
 	case strings.HasSuffix(strings.ToLower(sf.app), ".js"):
-		return fmt.Errorf("--app %s: this build cannot run JS app files yet", sf.app)
+		js, closeJS, err := fileJSApp(cfg, sf.app, acct.AccountSID, live, log)
+		if err != nil {
+			return err
+		}
+		defer closeJS()
+		appSID = "file:" + filepath.Base(sf.app)
+		app = runtime.Application{ApplicationSID: appSID, AccountSID: acct.AccountSID, CallHook: apps.Hook{URL: "js:" + appSID}, App: js}
 	default:
 		st, err := openStores(ctx, cfg, log)
 		if err != nil {
@@ -333,4 +343,38 @@ func compact(raw json.RawMessage) string {
 		s = s[:197] + "..."
 	}
 	return s
+}
+
+// fileJSApp runs the JS app in file in a sandbox pool of one worker (this
+// executable re-executed), with ctx.state and ctx.kv in live and ctx.fetch
+// through the guarded tenant client. A file that does not compile is
+// FILE:LINE:COLUMN.
+func fileJSApp(cfg Config, file, accountSID string, live *memorystore.Store, log *slog.Logger) (apps.App, func(), error) {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := sandbox.Check(string(src)); err != nil {
+		var ce *sandbox.CompileError
+		if errors.As(err, &ce) {
+			return nil, nil, fmt.Errorf("%s:%d:%d: %s", file, ce.Line, ce.Column, ce.Message)
+		}
+		return nil, nil, fmt.Errorf("%s: %w", file, err)
+	}
+	guard, err := webhook.NewGuard(cfg.HookAllowList(), webhook.DefaultConnectTimeout)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hook_allow: %w", err)
+	}
+	notFound := func(err error) bool { return errors.Is(err, store.ErrNotFound) }
+	pool, err := sandbox.New(sandbox.Config{Workers: 1, Logger: log, HTTPClient: webhook.NewHTTPClient(guard), KV: live, KVNotFound: notFound})
+	if err != nil {
+		return nil, nil, fmt.Errorf("js sandbox: %w", err)
+	}
+	app, err := jsapp.New(jsapp.Config{Invoker: pool, State: live, StateNotFound: notFound},
+		jsapp.Program{AppSID: "file:" + filepath.Base(file), AccountSID: accountSID, Source: string(src)})
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return app, func() { pool.Close() }, nil
 }

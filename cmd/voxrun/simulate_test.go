@@ -4,9 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -192,4 +196,63 @@ func TestSimulateProvisionedApp(t *testing.T) {
 	code, _, errOut = runCLI(t, "simulate", "--app", "no-such-app", "--data-dir", dir)
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "no-such-app")
+}
+
+// A JS app file runs in the sandbox (this binary's worker mode), with no
+// server: its log lines and ctx.state are in the timeline; a file that does
+// not compile is FILE:LINE:COLUMN.
+func TestSimulateJSAppFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ivr.js")
+	require.NoError(t, os.WriteFile(file, []byte(`export default {
+  call: (req, ctx) => {
+    ctx.log.info('call from ' + req.from);
+    ctx.state.step = 'menu';
+    return [{ verb: 'gather', actionHook: '/menu', numDigits: 1, timeout: 5, say: { text: 'Press one.' } }];
+  },
+  '/menu': (req, ctx) => {
+    ctx.log.warn('pressed ' + req.digits + ' at ' + ctx.state.step);
+    return [{ verb: 'say', text: 'You pressed ' + req.digits }, { verb: 'hangup' }];
+  },
+};
+`), 0o600))
+	run := func(args ...string) (int, string, string) {
+		cmd := exec.Command(voxrunBinary(t), append([]string{"simulate", "--data-dir", filepath.Join(dir, "data")}, args...)...)
+		cmd.Env = append(os.Environ(), "VOXRUN_CONFIG=")
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else {
+			require.NoError(t, err)
+		}
+		return code, out.String(), errb.String()
+	}
+	code, out, errOut := run("--app", file, "--digits", "1", "--json")
+	require.Equal(t, 0, code, "stderr: %s\nstdout: %s", errOut, out)
+	events := parseEvents(t, out)
+	var logs []string
+	for _, e := range events {
+		if e.Type == runtime.EventLog {
+			logs = append(logs, e.Kind+" "+e.Message)
+		}
+	}
+	require.Equal(t, []string{"info call from +15550001111", "warn pressed 1 at menu"}, logs)
+	require.GreaterOrEqual(t, find(events, 0, func(e runtime.Event) bool {
+		return e.Type == runtime.EventState && string(e.Data) == `{"step":"menu"}`
+	}), 0, out)
+	at := find(events, 0, func(e runtime.Event) bool { return e.Type == runtime.EventHookRequest && e.Kind == "verb:hook" })
+	require.GreaterOrEqual(t, at, 0, out)
+	require.GreaterOrEqual(t, find(events, at, func(e runtime.Event) bool { return e.Type == runtime.EventVerbStart && e.Verb == "say" }), 0, out)
+	require.Equal(t, runtime.EventEnd, events[len(events)-1].Type)
+	require.Equal(t, "completed", events[len(events)-1].Kind)
+
+	bad := filepath.Join(dir, "bad.js")
+	require.NoError(t, os.WriteFile(bad, []byte("export default {\n  call: () => [,,, ;\n};\n"), 0o600))
+	code, _, errOut = run("--app", bad)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, bad+":2:")
 }
