@@ -37,8 +37,9 @@ var builderMethods = func() map[string]string {
 
 // verbsProto is the builder's prototype: methods are made on first use.
 type verbsProto struct {
-	r   *goja.Runtime
-	fns map[string]goja.Value
+	r    *goja.Runtime
+	fns  map[string]goja.Value
+	ctor goja.Value
 }
 
 func (p *verbsProto) Get(key string) goja.Value {
@@ -47,6 +48,8 @@ func (p *verbsProto) Get(key string) goja.Value {
 	}
 	var f goja.Value
 	switch key {
+	case "constructor":
+		return p.ctor
 	case "addVerb":
 		f = p.r.ToValue(func(c goja.FunctionCall) goja.Value {
 			return p.add(c.This, c.Argument(0).String(), c.Argument(1))
@@ -67,7 +70,7 @@ func (p *verbsProto) Get(key string) goja.Value {
 func (p *verbsProto) Set(string, goja.Value) bool { return false }
 func (p *verbsProto) Has(key string) bool {
 	_, ok := builderMethods[key]
-	return ok || key == "addVerb" || key == "toJSON"
+	return ok || key == "addVerb" || key == "toJSON" || key == "constructor"
 }
 func (p *verbsProto) Delete(string) bool { return false }
 func (p *verbsProto) Keys() []string     { return nil }
@@ -113,7 +116,8 @@ func (w *worker) installBuilder(r *goja.Runtime) {
 	var class goja.Value
 	get := r.ToValue(func(goja.FunctionCall) goja.Value {
 		if class == nil {
-			proto := r.NewDynamicObject(&verbsProto{r: r, fns: map[string]goja.Value{}})
+			vp := &verbsProto{r: r, fns: map[string]goja.Value{}}
+			proto := r.NewDynamicObject(vp)
 			var ctor *goja.Object
 			ctor = r.ToValue(func(c goja.ConstructorCall) *goja.Object {
 				this := c.This
@@ -125,7 +129,7 @@ func (w *worker) installBuilder(r *goja.Runtime) {
 				return nil
 			}).(*goja.Object)
 			_ = ctor.DefineDataProperty("prototype", proto, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
-			_ = proto.Set("constructor", ctor)
+			vp.ctor = ctor
 			class = ctor
 		}
 		return class

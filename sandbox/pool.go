@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -21,7 +22,12 @@ import (
 type Pool struct {
 	cfg  Config
 	lim  Limits
-	idle chan *proc
+	// Idle workers are a stack: the worker that finished last runs the
+	// next invocation (its caches are warm and the others stay asleep);
+	// avail holds one token per idle worker.
+	idleMu sync.Mutex
+	idle   []*proc
+	avail  chan struct{}
 	log  *slog.Logger
 
 	mu        sync.Mutex
@@ -116,7 +122,7 @@ func New(cfg Config) (*Pool, error) {
 	p := &Pool{
 		cfg:       cfg,
 		lim:       cfg.Limits.withDefaults(),
-		idle:      make(chan *proc, cfg.Workers),
+		avail:     make(chan struct{}, cfg.Workers),
 		log:       cfg.Logger,
 		procs:     map[*proc]struct{}{},
 		crashes:   map[string][]time.Time{},
@@ -128,7 +134,7 @@ func New(cfg Config) (*Pool, error) {
 		go func() {
 			w, err := p.spawn()
 			if err == nil {
-				p.idle <- w
+				p.release(w)
 			}
 			errs <- err
 		}()
@@ -171,6 +177,14 @@ func (p *Pool) spawn() (*proc, error) {
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
+	}
+	// The parent blocks in read(2) on the worker's stdout rather than parking
+	// in the netpoller: the kernel wakes the reading thread directly, which
+	// is most of a round trip's latency (one thread per invocation in flight).
+	if f, ok := stdout.(*os.File); ok {
+		if rc, err := f.SyscallConn(); err == nil {
+			_ = rc.Control(func(fd uintptr) { _ = syscall.SetNonblock(int(fd), false) })
+		}
 	}
 	w := &proc{cmd: cmd, stdin: stdin, w: bufio.NewWriterSize(stdin, 64<<10), r: bufio.NewReaderSize(stdout, 64<<10),
 		stderr: &tail{}, loaded: map[string]bool{}}
@@ -242,7 +256,7 @@ func (p *Pool) replace(w *proc) {
 		for attempt := 0; ; attempt++ {
 			nw, err := p.spawn()
 			if err == nil {
-				p.idle <- nw
+				p.release(nw)
 				return
 			}
 			if errors.Is(err, ErrClosed) {
@@ -293,7 +307,10 @@ type Stats struct {
 func (p *Pool) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := Stats{Workers: len(p.procs), Idle: len(p.idle), Spawned: p.spawned.Load(), Died: p.died.Load()}
+	p.idleMu.Lock()
+	idle := len(p.idle)
+	p.idleMu.Unlock()
+	s := Stats{Workers: len(p.procs), Idle: idle, Spawned: p.spawned.Load(), Died: p.died.Load()}
 	for w := range p.procs {
 		s.PIDs = append(s.PIDs, w.cmd.Process.Pid)
 	}
@@ -351,18 +368,35 @@ func (p *Pool) crashed(app string, cause error) {
 	}
 }
 
+// release puts an idle worker on top of the stack.
+func (p *Pool) release(w *proc) {
+	p.idleMu.Lock()
+	p.idle = append(p.idle, w)
+	p.idleMu.Unlock()
+	p.avail <- struct{}{}
+}
+
+// pop takes the worker on top of the stack; the caller holds its token.
+func (p *Pool) pop() *proc {
+	p.idleMu.Lock()
+	defer p.idleMu.Unlock()
+	w := p.idle[len(p.idle)-1]
+	p.idle = p.idle[:len(p.idle)-1]
+	return w
+}
+
 // acquire takes an idle worker, waiting until the deadline.
 func (p *Pool) acquire(ctx context.Context, deadline time.Time) (*proc, error) {
 	select {
-	case w := <-p.idle:
-		return w, nil
+	case <-p.avail:
+		return p.pop(), nil
 	default:
 	}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
-	case w := <-p.idle:
-		return w, nil
+	case <-p.avail:
+		return p.pop(), nil
 	case <-ctx.Done():
 		return nil, context.Cause(ctx)
 	case <-t.C:
@@ -412,7 +446,7 @@ func (p *Pool) invoke(ctx context.Context, inv Invocation, start time.Time) (Res
 	}
 	res, err, healthy := p.run(ctx, w, &inv, deadline)
 	if healthy {
-		p.idle <- w
+		p.release(w)
 	} else {
 		p.replace(w)
 	}

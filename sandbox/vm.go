@@ -3,6 +3,7 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -245,33 +246,97 @@ func quoteAll(s []string) []string {
 	return out
 }
 
-// newContext builds the handler's ctx.
+// newContext builds the handler's ctx. Its members are made on first use
+// (most handlers touch state and perhaps log, not kv or fetch), and state
+// may be replaced (ctx.state = {...}).
 func (inv *invocation) newContext(state, env goja.Value) *goja.Object {
 	r := inv.r
-	ctx := r.NewObject()
 	if goja.IsUndefined(state) || goja.IsNull(state) {
 		state = r.NewObject()
 	}
 	if goja.IsUndefined(env) || goja.IsNull(env) {
 		env = r.NewObject()
 	}
-	_ = ctx.Set("state", state)
-	_ = ctx.Set("env", env)
-	log := r.NewObject()
+	c := &ctxObject{inv: inv, vals: map[string]goja.Value{"state": state, "env": env}}
+	inv.defineConsole()
+	return r.NewDynamicObject(c)
+}
+
+// ctxKeys are the members of ctx.
+var ctxKeys = []string{"state", "env", "log", "kv", "fetch"}
+
+// ctxObject is the handler's ctx.
+type ctxObject struct {
+	inv  *invocation
+	vals map[string]goja.Value
+}
+
+func (c *ctxObject) Get(key string) goja.Value {
+	if v, ok := c.vals[key]; ok {
+		return v
+	}
+	var v goja.Value
+	switch key {
+	case "log":
+		v = c.inv.logObject()
+	case "kv":
+		v = c.inv.kvObject()
+	case "fetch":
+		v = c.inv.r.ToValue(c.inv.fetchFunc())
+	default:
+		return nil
+	}
+	c.vals[key] = v
+	return v
+}
+
+func (c *ctxObject) Set(key string, v goja.Value) bool {
+	c.vals[key] = v
+	return true
+}
+
+func (c *ctxObject) Has(key string) bool {
+	_, ok := c.vals[key]
+	return ok || key == "log" || key == "kv" || key == "fetch"
+}
+
+func (c *ctxObject) Delete(key string) bool {
+	delete(c.vals, key)
+	return true
+}
+
+func (c *ctxObject) Keys() []string {
+	keys := append([]string(nil), ctxKeys...)
+	for k := range c.vals {
+		if !slices.Contains(ctxKeys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func (inv *invocation) logObject() *goja.Object {
+	log := inv.r.NewObject()
 	_ = log.Set("info", inv.logger("info"))
 	_ = log.Set("warn", inv.logger("warn"))
 	_ = log.Set("error", inv.logger("error"))
-	_ = ctx.Set("log", log)
-	console := r.NewObject()
-	_ = console.Set("log", inv.logger("info"))
-	_ = console.Set("info", inv.logger("info"))
-	_ = console.Set("debug", inv.logger("info"))
-	_ = console.Set("warn", inv.logger("warn"))
-	_ = console.Set("error", inv.logger("error"))
-	_ = r.Set("console", console)
-	_ = ctx.Set("kv", inv.kvObject())
-	_ = ctx.Set("fetch", inv.fetchFunc())
-	return ctx
+	_ = log.Set("debug", inv.logger("info"))
+	return log
+}
+
+// defineConsole defines console (log, info, debug, warn, error → ctx.log),
+// built the first time a script names it.
+func (inv *invocation) defineConsole() {
+	r := inv.r
+	var console *goja.Object
+	get := r.ToValue(func(goja.FunctionCall) goja.Value {
+		if console == nil {
+			console = inv.logObject()
+			_ = console.Set("log", inv.logger("info"))
+		}
+		return console
+	})
+	_ = r.GlobalObject().DefineAccessorProperty("console", get, nil, goja.FLAG_TRUE, goja.FLAG_FALSE)
 }
 
 // logger is ctx.log.<level>: arguments joined by spaces, objects as JSON.
