@@ -113,3 +113,34 @@ func TestConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// The SSRF guard's allow-list defaults to loopback on embedded defaults (one
+// developer's laptop: a webhook app on localhost works out of the box) and to
+// nothing once MySQL or Redis is configured (a shared production site);
+// hook_allow overrides both.
+func TestHookAllowListDefaults(t *testing.T) {
+	cases := []struct {
+		name  string
+		env   map[string]string
+		flags []string
+		want  []string
+	}{
+		{"embedded defaults", nil, nil, []string{"127.0.0.0/8", "::1/128"}},
+		{"mysql configured", nil, []string{"--mysql-dsn", "u:p@tcp(db:3306)/voxrun"}, nil},
+		{"redis configured", map[string]string{"VOXRUN_REDIS_URL": "redis://r:6379/0"}, nil, nil},
+		{"both configured", nil, []string{"--mysql-dsn", "u:p@tcp(db:3306)/voxrun", "--redis-url", "redis://r:6379/0"}, nil},
+		{"explicit list on embedded", map[string]string{"VOXRUN_HOOK_ALLOW": " 10.0.0.0/8 , hooks.internal ,"}, nil, []string{"10.0.0.0/8", "hooks.internal"}},
+		{"explicit list in production", map[string]string{"VOXRUN_HOOK_ALLOW": "192.168.1.0/24"}, []string{"--redis-url", "redis://r:6379/0"}, []string{"192.168.1.0/24"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			path := registerFlags(fs)
+			require.NoError(t, fs.Parse(tc.flags))
+			c, err := loadConfig(fs, *path, func(k string) string { return tc.env[k] })
+			require.NoError(t, err)
+			require.Equal(t, tc.want, c.HookAllowList())
+		})
+	}
+}
