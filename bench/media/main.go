@@ -77,6 +77,7 @@ type options struct {
 	cpuProfile string
 	portMin    int
 	portMax    int
+	batch      time.Duration
 }
 
 func main() {
@@ -95,6 +96,7 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "time before the window")
 	flag.BoolVar(&o.inband, "inband", true, "run the in-band DTMF detector on every playing leg")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first step to this file")
+	flag.DurationVar(&o.batch, "batch", 0, "the poller's batch wait (0: netpoll.DefaultBatch; negative: none)")
 	flag.IntVar(&o.portMin, "port-min", 20000, "voxrun's RTP range")
 	flag.IntVar(&o.portMax, "port-max", 39999, "voxrun's RTP range")
 	flag.Parse()
@@ -188,7 +190,7 @@ func step(o options, mode, recv string, n int, cpuProfile string) (res result, e
 	var poller *netpoll.Poller
 	switch recv {
 	case "poller":
-		if poller, err = netpoll.New(netpoll.Config{}); err != nil {
+		if poller, err = netpoll.New(netpoll.Config{Batch: o.batch}); err != nil {
 			return res, err
 		}
 		defer poller.Close()
