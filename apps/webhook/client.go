@@ -103,7 +103,8 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // Marshal encodes a payload as JavaScript's JSON.stringify would: compact,
-// no HTML escaping of <, > and &, no trailing newline. Signatures are computed
+// no HTML escaping of <, > and &, no trailing newline, and the same bytes as
+// JSON.stringify(JSON.parse(body)) (see jsCanonical). Signatures are computed
 // over these bytes, and jambonz's SDKs re-stringify the parsed body to verify.
 func Marshal(v any) ([]byte, error) {
 	var buf bytes.Buffer
@@ -112,7 +113,7 @@ func Marshal(v any) ([]byte, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return jsCanonical(buf.Bytes())
 }
 
 // Send delivers req: one attempt, then the retries the hook URL's fragment
