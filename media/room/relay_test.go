@@ -195,3 +195,36 @@ func TestThirdMemberEndsTheRelay(t *testing.T) {
 	clk.Tick(2)
 	require.False(t, noRelay.Relaying())
 }
+
+// TestG722LegsAreRelayedAndMixedWithG711: two G.722 legs are on the fast
+// path (wideband end to end, no resampling); a G.722 leg with a PCMU leg
+// is mixed through 8 kHz PCM.
+func TestG722LegsAreRelayedAndMixedWithG711(t *testing.T) {
+	clk := mediatest.NewManualClock(time.Unix(0, 0))
+	leg := func(g722 bool) *rtpsession.Session {
+		c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(loopback, 0)))
+		require.NoError(t, err)
+		s, err := rtpsession.New(rtpsession.Config{Conn: c, Clock: clk, Codec: g711.PCMU, G722: g722,
+			Remote: netip.AddrPortFrom(loopback, 9)})
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, s.Close()) })
+		return s
+	}
+	for _, c := range []struct {
+		name  string
+		a, b  bool
+		relay bool
+	}{{"G.722 to G.722", true, true, true}, {"G.722 to PCMU", true, false, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := New(clk, Config{})
+			require.NoError(t, err)
+			defer r.Close()
+			for _, s := range []*rtpsession.Session{leg(c.a), leg(c.b)} {
+				_, err := r.Join(s)
+				require.NoError(t, err)
+			}
+			clk.Tick(1)
+			require.Equal(t, c.relay, r.Relaying())
+		})
+	}
+}
