@@ -5,11 +5,14 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/voxrun/voxrun/media/netpoll"
 )
 
 func TestNewRange(t *testing.T) {
@@ -171,4 +174,46 @@ func TestListenBindsEvenPortsAndSkipsTakenOnes(t *testing.T) {
 	_, err = a.Listen(cancelled, netip.MustParseAddr("127.0.0.1"), false)
 	require.ErrorIs(t, err, context.Canceled)
 	require.Zero(t, a.InUse())
+}
+
+// TestListenWithAPollerSkipsTakenPortsAndReleasesAll: with a poller the
+// lease holds the poller's sockets (package net's stay nil), a port in use
+// elsewhere is skipped as before, and thousands of leases give back every
+// port and descriptor.
+func TestListenWithAPollerSkipsTakenPortsAndReleasesAll(t *testing.T) {
+	ctx := context.Background()
+	p, err := netpoll.New(netpoll.Config{Shards: 1})
+	require.NoError(t, err)
+	defer p.Close()
+	lo := 20000 + 2*rand.IntN(10000)
+	a, err := New(Config{Min: lo, Max: lo + 9, Poller: p})
+	require.NoError(t, err)
+	squatter, err := net.ListenPacket("udp4", "127.0.0.1:"+strconv.Itoa(lo+1)) // the first pair's RTCP
+	require.NoError(t, err)
+	defer squatter.Close()
+
+	l, err := a.Listen(ctx, netip.MustParseAddr("127.0.0.1"), true)
+	require.NoError(t, err)
+	require.Equal(t, lo+2, l.Port)
+	require.Nil(t, l.RTP)
+	require.Nil(t, l.RTCP)
+	require.Equal(t, uint16(lo+2), l.Socket.LocalAddr().Port())
+	require.Equal(t, uint16(lo+3), l.RTCPSocket.LocalAddr().Port())
+	require.Equal(t, 1, a.InUse())
+	require.NoError(t, l.Close())
+	require.Zero(t, a.InUse())
+
+	fds := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		require.NoError(t, err)
+		return len(entries)
+	}
+	before := fds()
+	for range 2000 {
+		l, err := a.Listen(ctx, netip.MustParseAddr("127.0.0.1"), true)
+		require.NoError(t, err)
+		require.NoError(t, l.Close())
+	}
+	require.Zero(t, a.InUse())
+	require.LessOrEqual(t, fds(), before, "no descriptor left open")
 }
