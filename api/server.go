@@ -64,6 +64,15 @@ type Config struct {
 	// Now is the clock of the rate limiter and of RecentCalls' "days"; nil
 	// means time.Now. Tests set it.
 	Now func() time.Time
+	// ReadTimeout bounds reading one whole request, headers and body, from
+	// its first byte: a client that trickles a request (slowloris) is cut
+	// off when it runs out. Zero means 10 s.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing one response. Zero means 30 s.
+	WriteTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection that sends no request for
+	// that long. Zero means 60 s.
+	IdleTimeout time.Duration
 }
 
 // CallControl delivers live-control commands to running calls
@@ -100,14 +109,23 @@ func New(cfg Config) *Server {
 	if cfg.MaxJSONDepth <= 0 {
 		cfg.MaxJSONDepth = 32
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = 10 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 30 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 60 * time.Second
+	}
 	s := &Server{cfg: cfg}
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		AppName:               "voxrun",
 		BodyLimit:             1 << 20,
-		ReadTimeout:           10 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           60 * time.Second,
+		ReadTimeout:           cfg.ReadTimeout,
+		WriteTimeout:          cfg.WriteTimeout,
+		IdleTimeout:           cfg.IdleTimeout,
 		ErrorHandler:          errorHandler,
 	})
 	s.app.Get("/healthz", s.healthz)
