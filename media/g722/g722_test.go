@@ -1,6 +1,9 @@
 package g722
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"math"
 	"testing"
 
@@ -158,3 +161,25 @@ func BenchmarkDecode20ms(b *testing.B) {
 		dec.Decode(pcm, code)
 	}
 }
+
+// TestBitExact pins the coder's output for a fixed input (a chirp over both
+// bands plus pseudo-random noise): the integer arithmetic must not change,
+// since other implementations decode it (baresip's, in cmd/voxrun's tests).
+func TestBitExact(t *testing.T) {
+	x := chirp(50, 7900, 9000, 2*rate)
+	seed := uint32(1)
+	for i := range x {
+		seed = seed*1664525 + 1013904223
+		x[i] += int16(seed>>20) - 2048
+	}
+	code := make([]byte, len(x)/2)
+	NewEncoder().Encode(code, x)
+	y := make([]int16, len(x))
+	NewDecoder().Decode(y, code)
+	h := sha256.New()
+	h.Write(code)
+	require.NoError(t, binary.Write(h, binary.LittleEndian, y))
+	require.Equal(t, goldenSHA256, hex.EncodeToString(h.Sum(nil)))
+}
+
+const goldenSHA256 = "a0ef54e5d7c97773df5caa757ef4b44c19ce416275d3c026f8f4dda0870e2f89"
