@@ -90,7 +90,7 @@ func (v *v1) deleteCall(c *fiber.Ctx) error {
 // have yet: refused with 422, never accepted silently.
 var notYet = map[string]bool{"listen_status": true, "transcribe_status": true, "conf_mute_status": true,
 	"conf_hold_status": true, "conferenceParticipantAction": true, "record": true, "dub": true,
-	"media_path": true, "boostAudioSignal": true, "child_call_hook": true}
+	"media_path": true, "boostAudioSignal": true}
 
 // updateCall is live control, as jambonz takes it: one key per PUT, or
 // whisper alone or with one other key.
@@ -118,7 +118,14 @@ func (v *v1) updateCall(c *fiber.Ctx) error {
 	for k := range body {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys) // the same order every time: call_hook before whisper
+	// The same order every time: child_call_hook first (the B leg leaves
+	// the dial before call_hook redirects the caller), whisper last.
+	sort.Slice(keys, func(i, j int) bool {
+		if (keys[i] == "child_call_hook") != (keys[j] == "child_call_hook") {
+			return keys[i] == "child_call_hook"
+		}
+		return keys[i] < keys[j]
+	})
 	var cmds []runtime.Command
 	for _, k := range keys {
 		if notYet[k] {
@@ -180,6 +187,12 @@ func liveCommand(k string, raw json.RawMessage) (runtime.Command, error) {
 			return bad("invalid value for call_hook")
 		}
 		return runtime.Command{Kind: runtime.CommandRedirect, Hook: &h}, nil
+	case "child_call_hook":
+		h, err := hookOfJSON(raw)
+		if err != nil {
+			return bad("invalid value for child_call_hook")
+		}
+		return runtime.Command{Kind: runtime.CommandChildRedirect, Hook: &h}, nil
 	case "call_status":
 		var st string
 		if json.Unmarshal(raw, &st) != nil || (st != "completed" && st != "no-answer") {

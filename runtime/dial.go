@@ -466,9 +466,14 @@ func (d *dialRun) startMusic(ctx context.Context) (stop func()) {
 // time limit passes or the verb is cancelled.
 func (d *dialRun) bridge(ctx context.Context, w *attempt) map[string]any {
 	s, c := d.s, w.child
-	defer d.s.m.untrack(c)
-	defer w.stopStatuses()
-	defer w.cancel()
+	var adult *Hook // set when the B leg leaves with an application of its own
+	defer func() {
+		w.cancel()
+		if adult == nil {
+			w.stopStatuses()
+			d.s.m.untrack(c)
+		}
+	}()
 	if d.spec.AnswerOnBridge {
 		if err := s.Answer(ctx); err != nil {
 			s.log.Warn("dial: cannot answer the caller", "err", err)
@@ -516,10 +521,13 @@ func (d *dialRun) bridge(ctx context.Context, w *attempt) map[string]any {
 		x.m.SetMuted(x.s.muted)
 		x.s.mu.Unlock()
 	}
+	s.mu.Lock()
+	s.bridged = c
+	s.mu.Unlock()
 	defer func() {
 		for _, x := range []*Session{s, c} {
 			x.mu.Lock()
-			x.room, x.member = "", nil
+			x.room, x.member, x.bridged = "", nil, nil
 			x.mu.Unlock()
 		}
 	}()
@@ -556,6 +564,12 @@ func (d *dialRun) bridge(ctx context.Context, w *attempt) map[string]any {
 				c.command(ctx, cmd)
 				continue
 			}
+			if cmd.Kind == CommandRedirect && cmd.Hook != nil {
+				// child_call_hook: the B leg leaves the bridge with an
+				// application of its own; the dial ends for the caller.
+				adult = cmd.Hook
+				break
+			}
 			if cmd.Kind != CommandHangup {
 				continue
 			}
@@ -573,8 +587,40 @@ func (d *dialRun) bridge(ctx context.Context, w *attempt) map[string]any {
 		break
 	}
 	duration := s.m.deps.Now().Sub(start)
+	if adult != nil {
+		s.log.Info("dial: the B leg leaves the bridge for its own application", "child_call_sid", c.info.CallSID, "hook", adult.URL)
+		s.m.runAdult(context.WithoutCancel(ctx), c, *adult, w.stopStatuses)
+		return dialResults(StatusCompleted, 200, c, duration)
+	}
 	c.finish(context.WithoutCancel(ctx), StatusCompleted)
 	return dialResults(StatusCompleted, 200, c, duration)
+}
+
+// runAdult runs a dial's B leg on its own from now on (jambonz's
+// "adulting"): it asks hook for its verbs and runs them like any call, on
+// this node's manager; its status events and CDR go on as before.
+func (m *Manager) runAdult(ctx context.Context, c *Session, hook Hook, stopStatuses func()) {
+	m.wg.Add(1)
+	m.active.Inc()
+	c.goSafe("adult B leg", func() {
+		defer func() {
+			stopStatuses()
+			m.untrack(c)
+			close(c.done)
+			m.active.Dec()
+			m.wg.Done()
+		}()
+		h := c.app.resolve(hook.URL, hook.Method, hook.Username, hook.Password)
+		entries, err := c.ask(ctx, apps.KindRedirect, h, c.payload(nil))
+		if err != nil {
+			c.log.Warn("child_call_hook failed; hanging up the B leg", "err", err)
+			c.end(ctx)
+			return
+		}
+		c.replaceStack(entries)
+		c.loop(ctx)
+		c.end(ctx)
+	}, nil)
 }
 
 // collector watches one leg's digits for the dtmfCapture sequences.

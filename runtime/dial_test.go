@@ -436,3 +436,58 @@ func TestDialPassesOneTargetsEarlyMediaToTheCaller(t *testing.T) {
 	require.Equal(t, []string{"trying", "early-media", "in-progress", "completed"}, st["call-early"])
 	require.Equal(t, "completed", srv.calls("/dialed")[0].Payload["dial_call_status"])
 }
+
+// child_call_hook: the B leg leaves the bridge with an application of its
+// own (its hook, its verbs, its own end); the caller's dial ends and its
+// document goes on.
+func TestChildCallHookGivesTheBLegItsOwnApplication(t *testing.T) {
+	out := newFakeOutbound(map[string]fakeTarget{"sip:sip:b@127.0.0.1": {answerIn: 10 * time.Millisecond}})
+	h := dialHarness(t, out)
+	srv := newHookServer(t, map[string]string{
+		"/call":   `[{"verb":"dial","actionHook":"/dialed","target":[{"type":"sip","sipUri":"sip:b@127.0.0.1"}]},{"verb":"hangup"}]`,
+		"/adult":  `[{"verb":"pause","length":0.1},{"verb":"hangup"}]`,
+		"/dialed": `[]`,
+	})
+	leg := newFakeLeg()
+	s, err := h.m.Start(context.Background(), leg, callInfo("call-adult"), h.app(srv))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.bridged != nil
+	}, 5*time.Second, 5*time.Millisecond)
+	s.mu.Lock()
+	child := s.bridged
+	s.mu.Unlock()
+
+	reply := make(chan CommandResult, 1)
+	require.True(t, h.m.Control("call-adult", Command{Kind: CommandChildRedirect, Hook: &Hook{URL: "/adult"}, Reply: reply}))
+	require.NoError(t, (<-reply).Err)
+	waitDone(t, s)
+	waitDone(t, child)
+
+	require.Equal(t, []string{"answer", "bye"}, leg.Events(), "the caller's document went on after the dial")
+	require.Equal(t, "completed", srv.calls("/dialed")[0].Payload["dial_call_status"])
+	adult := srv.calls("/adult")
+	require.Len(t, adult, 1, "the B leg asked its own hook (resolved against the call hook)")
+	require.Equal(t, child.CallSID(), adult[0].Payload["call_sid"])
+	require.Equal(t, "call-adult", adult[0].Payload["parent_call_sid"])
+	require.Equal(t, []string{"bye"}, out.leg("sip:sip:b@127.0.0.1").Events(), "its own hangup verb ended it")
+	st := statusesBySID(srv)[child.CallSID()]
+	require.Equal(t, "completed", st[len(st)-1])
+	h.records.mu.Lock()
+	require.Len(t, h.records.cdrs, 2, "a CDR per leg")
+	h.records.mu.Unlock()
+
+	// Without a dial in progress, child_call_hook is refused.
+	leg2 := newFakeLeg()
+	srv2 := newHookServer(t, map[string]string{"/call": `[{"verb":"answer"},{"verb":"pause","length":2}]`})
+	s2, err := h.m.Start(context.Background(), leg2, callInfo("call-nodial"), h.app(srv2))
+	require.NoError(t, err)
+	<-leg2.answered
+	reply2 := make(chan CommandResult, 1)
+	require.True(t, h.m.Control("call-nodial", Command{Kind: CommandChildRedirect, Hook: &Hook{URL: "/adult"}, Reply: reply2}))
+	require.ErrorIs(t, (<-reply2).Err, ErrNotBridged)
+	h.m.Control("call-nodial", Command{Kind: CommandHangup})
+	waitDone(t, s2)
+}

@@ -25,7 +25,7 @@ var (
 // runs: the running verb carries on.
 func (c Command) live() bool {
 	switch c.Kind {
-	case CommandMute, CommandWhisper, CommandDTMF, CommandSIPRequest:
+	case CommandMute, CommandWhisper, CommandDTMF, CommandSIPRequest, CommandChildRedirect:
 		return true
 	}
 	return false
@@ -96,6 +96,19 @@ func (s *Session) liveCommand(ctx context.Context, c Command) {
 		}
 	case CommandWhisper:
 		s.whisper(ctx, c)
+	case CommandChildRedirect:
+		s.mu.Lock()
+		child := s.bridged
+		s.mu.Unlock()
+		if child == nil || c.Hook == nil {
+			c.reply(CommandResult{Err: ErrNotBridged})
+			return
+		}
+		if !child.Send(Command{Kind: CommandRedirect, Hook: c.Hook}) {
+			c.reply(CommandResult{Err: ErrNotBridged})
+			return
+		}
+		c.reply(CommandResult{})
 	}
 }
 

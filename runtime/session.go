@@ -39,6 +39,9 @@ const (
 	// CommandSIPRequest sends SIP within the call's dialog; Reply gets the
 	// final status.
 	CommandSIPRequest
+	// CommandChildRedirect gives the B leg of the call's dial an
+	// application of its own, from Hook (child_call_hook); the dial ends.
+	CommandChildRedirect
 )
 
 // Hook is an application hook (apps.Hook), named here for the callers of
@@ -123,6 +126,8 @@ type Session struct {
 	// muted is the mute_status applied to it.
 	member *room.Member
 	muted  bool
+	// bridged is the B leg of the caller's dial while it is bridged.
+	bridged *Session
 }
 
 func newSession(m *Manager, leg Leg, info CallInfo, app Application) *Session {
