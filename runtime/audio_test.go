@@ -15,8 +15,9 @@ import (
 	"github.com/voxrun/voxrun/verbs"
 )
 
-// pullEndpoint pulls frames from its current source as fast as a real clock
-// would every 20 ms, but every millisecond, so tests run quickly.
+// pullEndpoint pulls frames from its current source as a real clock would
+// every 20 ms, but every millisecond (newPullEndpoint), so tests run
+// quickly, or at another pace (newPullEndpointEvery).
 type pullEndpoint struct {
 	fakeEndpoint
 	mu     sync.Mutex
@@ -27,12 +28,14 @@ type pullEndpoint struct {
 	done   chan struct{}
 }
 
-func newPullEndpoint() *pullEndpoint {
+func newPullEndpoint() *pullEndpoint { return newPullEndpointEvery(time.Millisecond) }
+
+func newPullEndpointEvery(period time.Duration) *pullEndpoint {
 	e := &pullEndpoint{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(e.done)
 		frame := media.NewFrame()
-		t := time.NewTicker(time.Millisecond)
+		t := time.NewTicker(period)
 		defer t.Stop()
 		for {
 			select {

@@ -1,11 +1,15 @@
 // Package config is the config verb: it changes the session's defaults
-// (synthesizer, recognizer, background barge-in) that later verbs use.
+// that later verbs use. Only synthesizer is read by a verb today; the
+// others (recognizer, bargeIn, notifyEvents, ...) are kept in the session's
+// settings but nothing runs them yet, so each one given is logged as "not
+// supported yet" when the config runs: never faked, never silent.
 package config
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/voxrun/voxrun/verbs"
 )
@@ -21,6 +25,11 @@ type Config struct {
 }
 
 var _ verbs.Verb = (*Config)(nil)
+
+// used are the settings a verb reads today. A verb that starts reading one
+// of the others (recognizer once speech engines land, bargeIn for a
+// background gather) adds it here, and docs/verbs.md says so.
+var used = map[string]bool{"synthesizer": true, "id": true}
 
 // New decodes a config verb.
 func New(attrs json.RawMessage, _ *verbs.Decoder) (verbs.Verb, error) {
@@ -41,6 +50,14 @@ func (c *Config) Run(_ context.Context, call verbs.Call) (verbs.Outcome, error) 
 		return verbs.Outcome{}, err
 	}
 	s := cf.Settings()
+	var ignored []string
+	for k := range c.Attributes {
+		if !used[k] {
+			ignored = append(ignored, k)
+		}
+	}
+	slices.Sort(ignored)
+	verbs.WarnNotYet(call, Name, ignored)
 	for k, v := range c.Attributes {
 		switch k {
 		case "synthesizer":

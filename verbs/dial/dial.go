@@ -105,14 +105,7 @@ func New(attrs json.RawMessage, _ *verbs.Decoder) (verbs.Verb, error) {
 		targets = targets[:verbs.MaxDialTargets]
 	}
 	d.Target = targets
-	var given map[string]json.RawMessage
-	if err := json.Unmarshal(attrs, &given); err == nil {
-		for _, k := range notYet {
-			if _, ok := given[k]; ok {
-				d.ignored = append(d.ignored, k)
-			}
-		}
-	}
+	d.ignored = verbs.NotYet(attrs, notYet...)
 	capture, err := parseCapture(d.DTMFCapture)
 	if err != nil {
 		return nil, fmt.Errorf("dial: dtmfCapture: %w", err)
@@ -194,9 +187,7 @@ func (d *Dial) Run(ctx context.Context, call verbs.Call) (verbs.Outcome, error) 
 	if err != nil {
 		return verbs.Outcome{}, err
 	}
-	for _, k := range d.ignored {
-		call.Logger().Warn("dial: attribute not supported yet; ignored", "attribute", k)
-	}
+	verbs.WarnNotYet(call, Name, d.ignored)
 	results, err := dialer.Dial(ctx, d.spec)
 	if err != nil {
 		return verbs.Outcome{}, err

@@ -7,7 +7,13 @@
 // Digits pressed during the prompt count (listenDuringPrompt) and stop the
 // prompt (dtmfBargein). Collection ends on finishOnKey (not part of the
 // digits), on numDigits or maxDigits, or on a timeout: timeout before the
-// first digit, interDigitTimeout between digits.
+// first digit (15 s by default, 0 for none, as jambonz), interDigitTimeout
+// between digits.
+//
+// Speech input needs a recognizer; without one the gather raises a no-stt
+// alert and reports reason "error" at once, whether or not digits were asked
+// for too. Speech barge-in (bargein) and the recognizer tuning attributes
+// are accepted but not run yet: each one given is logged when the gather runs.
 package gather
 
 import (
@@ -33,6 +39,16 @@ const (
 	ReasonError   = "error"
 )
 
+// DefaultTimeout is the wait for the first digit when timeout is not given
+// (jambonz's default).
+const DefaultTimeout = 15 * time.Second
+
+// notYet are gather attributes of jambonz's schema that need a speech
+// engine's interim results or tuning, which voxrun does not have yet; each
+// one given is logged when the gather runs. bargein is added when true.
+var notYet = []string{"recognizer", "speechTimeout", "partialResultHook", "minBargeinWordCount",
+	"actionHookDelayAction", "fillerNoise"}
+
 // Gather is a decoded gather verb.
 type Gather struct {
 	// ActionHook receives digits and reason.
@@ -50,19 +66,23 @@ type Gather struct {
 	// InterDigitTimeout is the wait between digits, in seconds.
 	InterDigitTimeout verbs.Seconds `json:"interDigitTimeout"`
 	// Timeout is the wait for the first digit after the prompt, in seconds
-	// (default 5).
+	// (default 15; 0 waits without a limit).
 	Timeout *verbs.Seconds `json:"timeout"`
 	// ListenDuringPrompt collects digits while the prompt plays (default true).
 	ListenDuringPrompt *bool `json:"listenDuringPrompt"`
 	// DTMFBargein stops the prompt at the first digit (default true).
 	DTMFBargein *bool `json:"dtmfBargein"`
-	// Bargein stops the prompt when speech is detected.
+	// Bargein would stop the prompt as soon as the caller starts speaking;
+	// it needs a recognizer's interim results and is not supported yet
+	// (logged, not run).
 	Bargein bool `json:"bargein"`
 	// Say and Play are the nested prompt.
 	Say  json.RawMessage `json:"say"`
 	Play json.RawMessage `json:"play"`
 
 	prompt verbs.Verb
+	// ignored lists the attributes given that voxrun does not run yet.
+	ignored []string
 }
 
 var _ verbs.Verb = (*Gather)(nil)
@@ -95,6 +115,10 @@ func New(attrs json.RawMessage, d *verbs.Decoder) (verbs.Verb, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gather: prompt: %w", err)
 	}
+	g.ignored = verbs.NotYet(attrs, notYet...)
+	if g.Bargein {
+		g.ignored = append(g.ignored, "bargein")
+	}
 	return g, nil
 }
 
@@ -103,9 +127,10 @@ func (*Gather) Name() string { return Name }
 
 func orTrue(b *bool) bool { return b == nil || *b }
 
+// timeout is the wait for the first digit; 0 means no limit.
 func (g *Gather) timeout() time.Duration {
 	if g.Timeout == nil {
-		return 5 * time.Second
+		return DefaultTimeout
 	}
 	return g.Timeout.Duration()
 }
@@ -120,9 +145,11 @@ func (g *Gather) interDigit() time.Duration {
 // Run implements verbs.Verb.
 func (g *Gather) Run(ctx context.Context, call verbs.Call) (verbs.Outcome, error) {
 	out := verbs.Outcome{ActionHook: g.ActionHook}
+	verbs.WarnNotYet(call, Name, g.ignored)
 	wantDigits := slices.Contains(g.Input, "digits")
+	wantSpeech := slices.Contains(g.Input, "speech")
 	var speech <-chan verbs.SpeechResult
-	if slices.Contains(g.Input, "speech") {
+	if wantSpeech {
 		if sl, ok := call.(verbs.SpeechListener); ok {
 			if ch, unsubscribe, ok := sl.SubscribeSpeech(); ok {
 				speech = ch
@@ -130,9 +157,11 @@ func (g *Gather) Run(ctx context.Context, call verbs.Call) (verbs.Outcome, error
 			}
 		}
 	}
-	if slices.Contains(g.Input, "speech") && speech == nil && !wantDigits {
+	if wantSpeech && speech == nil {
 		// No speech-to-text engine is configured yet: tell the tenant, and
-		// report an error result so that the application can carry on.
+		// report an error result so that the application can carry on. This
+		// holds when digits were asked for too: the application asked for
+		// speech and would otherwise wait for what can never come.
 		if a, ok := call.(verbs.Alerter); ok {
 			a.Alert(ctx, "no-stt", "gather: speech input needs a speech-to-text engine, and none is configured")
 		}
@@ -172,6 +201,15 @@ func (g *Gather) Run(ctx context.Context, call verbs.Call) (verbs.Outcome, error
 	var timer *time.Timer
 	var timerC <-chan time.Time
 	startTimer := func(d time.Duration) {
+		if d <= 0 {
+			// timeout 0: no limit (jambonz); only numDigits, maxDigits,
+			// finishOnKey or the end of the call end the gather.
+			if timer != nil {
+				timer.Stop()
+			}
+			timerC = nil
+			return
+		}
 		if timer == nil {
 			timer = time.NewTimer(d)
 		} else {

@@ -67,13 +67,23 @@ func (p *Play) Run(ctx context.Context, call verbs.Call) (verbs.Outcome, error) 
 	}
 	out := verbs.Outcome{ActionHook: p.ActionHook}
 	var played time.Duration
-	budget := p.TimeoutSecs.Duration()
+	// timeoutSecs bounds the verb in wall-clock time, across every file and
+	// loop, as jambonz's timer does; what is reported is what was played.
+	var deadline time.Time
+	if p.TimeoutSecs > 0 {
+		deadline = time.Now().Add(p.TimeoutSecs.Duration())
+	}
 	offset := p.SeekOffset.Duration()
 	lastPos := time.Duration(0)
+rounds:
 	for round := 0; p.Loop.Times() == 0 || round < p.Loop.Times(); round++ {
+		playedBefore := played
 		for _, url := range p.URL {
 			if ctx.Err() != nil {
 				return out, nil
+			}
+			if !deadline.IsZero() && time.Until(deadline) <= 0 {
+				break rounds
 			}
 			pb, err := audio.OpenURL(ctx, url, offset)
 			if err != nil {
@@ -91,11 +101,11 @@ func (p *Play) Run(ctx context.Context, call verbs.Call) (verbs.Outcome, error) 
 				return out, nil
 			}
 			remaining := time.Duration(0)
-			if budget > 0 {
-				remaining = budget - played
-				if remaining <= 0 {
+			if !deadline.IsZero() {
+				// Opening a URL takes time too; 0 would mean no limit.
+				if remaining = time.Until(deadline); remaining <= 0 {
 					pb.Close()
-					break
+					break rounds
 				}
 			}
 			d, completed, err := verbs.PlayOn(ctx, ep, pb, remaining)
@@ -107,10 +117,12 @@ func (p *Play) Run(ctx context.Context, call verbs.Call) (verbs.Outcome, error) 
 				call.Logger().Warn("play: audio failed mid-way", "url", url, "err", err)
 			}
 			if !completed {
-				break
+				// Interrupted, timed out or failed: the verb is done.
+				break rounds
 			}
 		}
-		if ctx.Err() != nil || (budget > 0 && played >= budget) {
+		if p.Loop.Times() == 0 && played == playedBefore {
+			// Looping forever over audio that plays nothing would spin.
 			break
 		}
 	}
