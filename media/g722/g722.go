@@ -59,97 +59,83 @@ func saturate(v int) int {
 	return max(-32768, min(32767, v))
 }
 
-// band is the ADPCM state of one sub-band (ITU-T G.722 §3.6, block 4).
+// band is the ADPCM state of one sub-band (ITU-T G.722 §3.6, block 4):
+// the predictor's input s, its pole and zero parts sp and sz, the last
+// reconstructed signals r, partial signals p, quantised differences d, the
+// pole and zero coefficients a and b, and the scale factor (nb, det).
 type band struct {
 	s, sp, sz int
 	r         [3]int
-	a, ap     [3]int
 	p         [3]int
+	a         [3]int
 	d         [7]int
-	b, bp     [7]int
+	b         [7]int
 	nb, det   int
 }
 
 // predict updates the adaptive predictor with the quantised difference d:
-// RECONS, PARREC, UPPOL2, UPPOL1, UPZERO, DELAYA, FILTEP, FILTEZ, PREDIC.
+// RECONS, PARREC, UPPOL2, UPPOL1, UPZERO, DELAYA, FILTEP, FILTEZ, PREDIC,
+// in the Recommendation's integer arithmetic, with the delays shifted in
+// place.
 func (s *band) predict(d int) {
-	var sg [7]int
-	s.d[0] = d
-	s.r[0] = saturate(s.s + d)
-	s.p[0] = saturate(s.sz + d)
+	r0 := saturate(s.s + d)  // RECONS
+	p0 := saturate(s.sz + d) // PARREC
+	p1, p2 := s.p[1], s.p[2]
+	a1, a2 := s.a[1], s.a[2]
+	sg0, sg1, sg2 := p0>>15, p1>>15, p2>>15
 
 	// UPPOL2
-	for i := range 3 {
-		sg[i] = s.p[i] >> 15
-	}
-	wd1 := saturate(s.a[1] << 2)
+	wd1 := saturate(a1 << 2)
 	wd2 := wd1
-	if sg[0] == sg[1] {
+	if sg0 == sg1 {
 		wd2 = -wd1
 	}
-	wd2 = min(wd2, 32767)
-	wd3 := wd2 >> 7
-	if sg[0] == sg[2] {
+	wd3 := min(wd2, 32767) >> 7
+	if sg0 == sg2 {
 		wd3 += 128
 	} else {
 		wd3 -= 128
 	}
-	wd3 += (s.a[2] * 32512) >> 15
-	s.ap[2] = max(-12288, min(12288, wd3))
+	ap2 := max(-12288, min(12288, wd3+(a2*32512)>>15))
 
 	// UPPOL1
-	sg[0] = s.p[0] >> 15
-	sg[1] = s.p[1] >> 15
 	wd1 = -192
-	if sg[0] == sg[1] {
+	if sg0 == sg1 {
 		wd1 = 192
 	}
-	wd2 = (s.a[1] * 32640) >> 15
-	s.ap[1] = saturate(wd1 + wd2)
-	wd3 = saturate(15360 - s.ap[2])
-	s.ap[1] = max(-wd3, min(wd3, s.ap[1]))
+	ap1 := saturate(wd1 + (a1*32640)>>15)
+	lim := saturate(15360 - ap2)
+	ap1 = max(-lim, min(lim, ap1))
 
-	// UPZERO
+	// UPZERO with the old differences, then DELAYA shifts them.
 	wd1 = 128
 	if d == 0 {
 		wd1 = 0
 	}
-	sg[0] = d >> 15
+	sgd := d >> 15
 	for i := 1; i < 7; i++ {
-		sg[i] = s.d[i] >> 15
-		wd2 = -wd1
-		if sg[i] == sg[0] {
-			wd2 = wd1
+		w := -wd1
+		if s.d[i]>>15 == sgd {
+			w = wd1
 		}
-		wd3 = (s.b[i] * 32640) >> 15
-		s.bp[i] = saturate(wd2 + wd3)
+		s.b[i] = saturate(w + (s.b[i]*32640)>>15)
 	}
-
-	// DELAYA
-	for i := 6; i > 0; i-- {
-		s.d[i] = s.d[i-1]
-		s.b[i] = s.bp[i]
-	}
-	for i := 2; i > 0; i-- {
-		s.r[i] = s.r[i-1]
-		s.p[i] = s.p[i-1]
-		s.a[i] = s.ap[i]
-	}
+	copy(s.d[2:], s.d[1:6])
+	s.d[1], s.d[0] = d, d
+	r1 := s.r[1]
+	s.r[2], s.r[1], s.r[0] = r1, r0, r0
+	s.p[2], s.p[1], s.p[0] = p1, p0, p0
+	s.a[2], s.a[1] = ap2, ap1
 
 	// FILTEP
-	wd1 = saturate(s.r[1] + s.r[1])
-	wd1 = (s.a[1] * wd1) >> 15
-	wd2 = saturate(s.r[2] + s.r[2])
-	wd2 = (s.a[2] * wd2) >> 15
-	s.sp = saturate(wd1 + wd2)
+	s.sp = saturate((ap1*saturate(r0+r0))>>15 + (ap2*saturate(r1+r1))>>15)
 
 	// FILTEZ
-	s.sz = 0
-	for i := 6; i > 0; i-- {
-		wd1 = saturate(s.d[i] + s.d[i])
-		s.sz += (s.b[i] * wd1) >> 15
+	sz := 0
+	for i := 1; i < 7; i++ {
+		sz += (s.b[i] * saturate(s.d[i]+s.d[i])) >> 15
 	}
-	s.sz = saturate(s.sz)
+	s.sz = saturate(sz)
 
 	// PREDIC
 	s.s = saturate(s.sp + s.sz)
@@ -210,12 +196,17 @@ func (e *Encoder) Encode(dst []byte, src []int16) int {
 		if el < 0 {
 			wd = -(el + 1)
 		}
-		i := 1
-		for ; i < 30; i++ {
-			if wd < (q6[i]*e.low.det)>>12 {
-				break
+		// The first level the magnitude is under (levels rise with i, so
+		// a binary search finds what the Recommendation's scan finds).
+		lo, hi := 1, 30
+		for lo < hi {
+			if mid := (lo + hi) / 2; wd < (q6[mid]*e.low.det)>>12 {
+				hi = mid
+			} else {
+				lo = mid + 1
 			}
 		}
+		i := lo
 		ilow := ilp[i]
 		if el < 0 {
 			ilow = iln[i]
