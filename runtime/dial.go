@@ -258,6 +258,7 @@ func (s *Session) newChild(ctx context.Context, t verbs.DialTarget, spec verbs.D
 		TraceID:            s.info.TraceID,
 	}
 	c := newSession(s.m, nil, info, s.app)
+	c.fellBack.Store(s.fellBack.Load()) // the app that answers the caller answers its B legs
 	if len(spec.Tag) > 0 {
 		c.customerData = append([]byte(nil), spec.Tag...)
 	}
@@ -371,7 +372,7 @@ func (s *Session) adopt(ctx context.Context, leg Leg) {
 // confirm runs a confirmHook's verbs on an answered child leg: it passes
 // when the verbs end with the leg still up.
 func (s *Session) confirm(ctx context.Context, hook verbs.Hook) bool {
-	h := s.app.resolve(hook.URL, hook.Method, hook.Username, hook.Password)
+	h := s.resolveHook(hook.URL, hook.Method, hook.Username, hook.Password)
 	entries, err := s.ask(ctx, apps.KindVerbHook, h, s.payload(nil))
 	if err != nil {
 		s.log.Warn("dial: confirmHook failed; not bridging this target", "err", err)
@@ -610,7 +611,7 @@ func (m *Manager) runAdult(ctx context.Context, c *Session, hook Hook, stopStatu
 			m.active.Dec()
 			m.wg.Done()
 		}()
-		h := c.app.resolve(hook.URL, hook.Method, hook.Username, hook.Password)
+		h := c.resolveHook(hook.URL, hook.Method, hook.Username, hook.Password)
 		entries, err := c.ask(ctx, apps.KindRedirect, h, c.payload(nil))
 		if err != nil {
 			c.log.Warn("child_call_hook failed; hanging up the B leg", "err", err)
@@ -659,11 +660,11 @@ func (d *dialRun) capture(ctx context.Context, leg *Session, c *collector, k med
 	for _, p := range c.patterns {
 		if p != "" && strings.HasSuffix(string(c.buf), p) {
 			c.buf = c.buf[:0]
-			h := d.s.app.resolve(d.spec.DTMFHook.URL, d.spec.DTMFHook.Method, d.spec.DTMFHook.Username, d.spec.DTMFHook.Password)
+			h := d.s.resolveHook(d.spec.DTMFHook.URL, d.spec.DTMFHook.Method, d.spec.DTMFHook.Username, d.spec.DTMFHook.Password)
 			payload := leg.payload(map[string]any{"dtmf": p})
 			leg.log.Info("dial: captured dtmf", "dtmf", p)
 			leg.goSafe("dial: dtmfHook", func() {
-				_, err := d.s.app.App.Send(context.WithoutCancel(ctx), apps.Request{Kind: apps.KindVerbHook, Hook: h, Payload: payload, Secret: d.s.app.Secret})
+				_, err := d.s.send(context.WithoutCancel(ctx), apps.Request{Kind: apps.KindVerbHook, Hook: h, Payload: payload, Secret: d.s.app.Secret})
 				if err != nil {
 					d.s.log.Warn("dial: dtmfHook failed", "err", err)
 					d.s.hookAlert(ctx, err)

@@ -123,6 +123,11 @@ type Application struct {
 	FallbackHook *apps.Hook
 	// App reaches the hooks (webhook, websocket or JS).
 	App apps.App
+	// FallbackApp, when set, answers the call when the call hook fails (a
+	// JS app named as a webhook application's fallback); once it has, it
+	// gets every later hook of the call, and relative hooks stay as the
+	// app wrote them.
+	FallbackApp apps.App
 	// Document is a static verb document (app_json) used instead of the call hook.
 	Document json.RawMessage
 	// EnvVars are the application's variables, sent with every hook.
@@ -133,11 +138,30 @@ type Application struct {
 	Voice Voice
 }
 
+// resolveHook is a verb's hook as the call's application receives it (see
+// Application.resolve): as written once a fallback app answers the call.
+func (s *Session) resolveHook(url_, method, user, pass string) apps.Hook {
+	if s.fellBack.Load() {
+		return apps.Hook{URL: url_, Method: method, Username: user, Password: pass}
+	}
+	return s.app.resolve(url_, method, user, pass)
+}
+
+// transport is what reaches the call's hooks now: the application, or its
+// fallback once that answered the call.
+func (s *Session) transport() apps.App {
+	if s.fellBack.Load() {
+		return s.app.FallbackApp
+	}
+	return s.app.App
+}
+
 // resolve makes a verb's hook absolute: a relative URL resolves against the
-// call hook and reuses its credentials.
+// call hook and reuses its credentials. Without a call hook (a JS app) it
+// stays as written: the app's handler names.
 func (a *Application) resolve(url_, method, user, pass string) apps.Hook {
 	h := apps.Hook{URL: url_, Method: method, Username: user, Password: pass}
-	if isAbsolute(url_) {
+	if isAbsolute(url_) || a.CallHook.URL == "" {
 		return h
 	}
 	base, err := url.Parse(a.CallHook.URL)

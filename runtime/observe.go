@@ -202,11 +202,11 @@ func marshalEvent(v any) json.RawMessage {
 // request, the reply with its latency, and what the application logged.
 func (s *Session) send(ctx context.Context, req apps.Request) (apps.Reply, error) {
 	if !s.obs.watched() {
-		return s.app.App.Send(ctx, req)
+		return s.transport().Send(ctx, req)
 	}
 	s.obs.emit(Event{Type: EventHookRequest, Kind: string(req.Kind), URL: req.Hook.URL, Data: marshalEvent(req.Payload)})
 	start := time.Now()
-	reply, err := s.app.App.Send(ctx, req)
+	reply, err := s.transport().Send(ctx, req)
 	ev := Event{Type: EventHookReply, Kind: string(req.Kind), URL: req.Hook.URL,
 		LatencyMS: float64(time.Since(start).Microseconds()) / 1000}
 	if err != nil {

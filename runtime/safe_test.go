@@ -64,4 +64,6 @@ func TestPanicsInCallTasksEndOnlyThatCall(t *testing.T) {
 
 type panicOutbound struct{}
 
-func (panicOutbound) Place(context.Context, PlaceRequest) (Leg, error) { panic("outbound: nil pointer") }
+func (panicOutbound) Place(context.Context, PlaceRequest) (Leg, error) {
+	panic("outbound: nil pointer")
+}

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/voxrun/voxrun/apps"
@@ -128,6 +129,9 @@ type Session struct {
 	muted  bool
 	// bridged is the B leg of the caller's dial while it is bridged.
 	bridged *Session
+	// fellBack is set once the application's fallback app answered the
+	// call: it gets every later hook.
+	fellBack atomic.Bool
 }
 
 func newSession(m *Manager, leg Leg, info CallInfo, app Application) *Session {
@@ -246,6 +250,15 @@ func (s *Session) firstDocument(ctx context.Context) ([]verbs.Entry, error) {
 		if ferr == nil {
 			return entries, nil
 		}
+	}
+	if s.app.FallbackApp != nil {
+		s.log.Warn("call hook failed; the fallback app answers the call", "err", err)
+		s.fellBack.Store(true)
+		entries, ferr := s.ask(ctx, apps.KindSessionNew, apps.Hook{}, s.firstPayload())
+		if ferr == nil {
+			return entries, nil
+		}
+		s.fellBack.Store(false)
 	}
 	return nil, err
 }
@@ -473,7 +486,7 @@ func (s *Session) command(ctx context.Context, c Command) bool {
 		if len(c.Document) > 0 {
 			entries, err = s.decode(ctx, c.Document)
 		} else if c.Hook != nil {
-			h := s.app.resolve(c.Hook.URL, c.Hook.Method, c.Hook.Username, c.Hook.Password)
+			h := s.resolveHook(c.Hook.URL, c.Hook.Method, c.Hook.Username, c.Hook.Password)
 			entries, err = s.ask(ctx, apps.KindRedirect, h, s.payload(nil))
 		}
 		if err == nil {
@@ -492,7 +505,7 @@ func (s *Session) command(ctx context.Context, c Command) bool {
 // actionHook sends a verb's results; a reply with verbs replaces the stack.
 // A failed hook raises an alert, tells the status hook, and the stack goes on.
 func (s *Session) actionHook(ctx context.Context, out verbs.Outcome) {
-	h := s.app.resolve(out.ActionHook.URL, out.ActionHook.Method, out.ActionHook.Username, out.ActionHook.Password)
+	h := s.resolveHook(out.ActionHook.URL, out.ActionHook.Method, out.ActionHook.Username, out.ActionHook.Password)
 	reply, err := s.send(ctx, apps.Request{Kind: apps.KindVerbHook, Hook: h, Payload: s.payload(out.Results), Secret: s.app.Secret})
 	if err != nil {
 		s.log.Warn("action hook failed; continuing", "hook", h.URL, "err", err)
