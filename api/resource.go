@@ -22,6 +22,10 @@ type resource[T any] struct {
 	// fixed lists properties that a PUT may carry but never changes (parent
 	// sids): they are ignored, like the sid, the owners and the timestamps.
 	fixed []string
+	// frozen lists properties that a PUT may carry only with their current
+	// value (jambonz's "... may not be modified", 400): a phone number's
+	// number and carrier.
+	frozen []string
 	// filters lists the query parameters a list accepts as equality filters.
 	filters []string
 	// required lists the properties a create must carry (jambonz's
@@ -232,6 +236,9 @@ func (r *resource[T]) update(v *v1, c *fiber.Ctx, tgt target) error {
 	}
 	repo := r.repo(s)
 	sid := c.Params("rsid")
+	if err := r.checkFrozen(v, c, repo, sid, vals); err != nil {
+		return err
+	}
 	if len(vals) == 0 {
 		// Nothing to change: still 404 for a record the caller cannot see.
 		if _, err := repo.Get(c.UserContext(), sid); err != nil {
@@ -250,6 +257,35 @@ func (r *resource[T]) update(v *v1, c *fiber.Ctx, tgt target) error {
 		return v.fail(c, "update "+r.name, err)
 	}
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// checkFrozen refuses a change to a frozen property with 400, after a 404
+// for a record the caller cannot see; a frozen property sent with its
+// current value (a GET then PUT round trip) is dropped from vals.
+func (r *resource[T]) checkFrozen(v *v1, c *fiber.Ctx, repo store.Repo[T], sid string, vals map[string]any) error {
+	var cur reflect.Value
+	for _, k := range r.frozen {
+		val, ok := vals[k]
+		if !ok {
+			continue
+		}
+		if !cur.IsValid() {
+			rec, err := repo.Get(c.UserContext(), sid)
+			if err != nil {
+				return v.fail(c, "update "+r.name, err)
+			}
+			cur = reflect.ValueOf(rec)
+		}
+		now := cur.FieldByIndex(r.fields[k].index)
+		if val == nil {
+			val = reflect.Zero(now.Type()).Interface()
+		}
+		if !reflect.DeepEqual(now.Interface(), val) {
+			return fiber.NewError(fiber.StatusBadRequest, k+" may not be modified")
+		}
+		delete(vals, k)
+	}
+	return nil
 }
 
 func (r *resource[T]) delete(v *v1, c *fiber.Ctx, tgt target) error {

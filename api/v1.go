@@ -78,7 +78,8 @@ func (v *v1) routes(g fiber.Router) {
 		}})
 	apps := newResource(resource[store.Application]{name: "application", repo: p.Applications, required: []string{"name"},
 		prepare: stringifyJSON("app_json", "env_vars")})
-	numbers := newResource(resource[store.PhoneNumber]{name: "phone number", repo: p.PhoneNumbers, required: []string{"number"}})
+	numbers := newResource(resource[store.PhoneNumber]{name: "phone number", repo: p.PhoneNumbers, required: []string{"number"},
+		frozen: []string{"number", "voip_carrier_sid"}})
 	carriers := newResource(resource[store.VoipCarrier]{name: "voip carrier", repo: p.VoipCarriers, required: []string{"name"},
 		defaults: map[string]any{"is_active": true}})
 	gateways := newResource(resource[store.SipGateway]{name: "sip gateway", repo: p.SipGateways, required: []string{"voip_carrier_sid", "ipv4"},

@@ -490,12 +490,23 @@ func (r *repo[T]) Delete(ctx context.Context, sid string) error {
 }
 
 // usedBy answers ErrInUse while a row of another table names the row sid of
-// t in one of t.usedBy's columns.
+// t in one of t.usedBy's columns, or names a row of t's children that the
+// delete would cascade to. A reference from the deleted row itself does not
+// count: it goes too (a JS app's active version, an lcr's default entry).
 func usedBy(ctx context.Context, tx *sql.Tx, t *table, sid string) error {
+	return usedByBut(ctx, tx, t, sid, t, sid)
+}
+
+func usedByBut(ctx context.Context, tx *sql.Tx, t *table, sid string, root *table, rootSID string) error {
 	for _, u := range t.usedBy {
+		q := "SELECT 1 FROM " + quote(u.to.name) + " WHERE " + quote(u.to.name) + "." + quote(u.col) + " = ?"
+		args := []any{sid}
+		if u.to == root {
+			q += " AND " + quote(root.name) + "." + quote(root.pk) + " <> ?"
+			args = append(args, rootSID)
+		}
 		var one int
-		err := tx.QueryRowContext(ctx, "SELECT 1 FROM "+quote(u.to.name)+" WHERE "+quote(u.to.name)+"."+quote(u.col)+
-			" = ? LIMIT 1", sid).Scan(&one)
+		err := tx.QueryRowContext(ctx, q+" LIMIT 1", args...).Scan(&one)
 		switch {
 		case err == nil:
 			return fmt.Errorf("%s %s is named by %s.%s: %w", t.name, sid, u.to.name, u.col, store.ErrInUse)
@@ -503,7 +514,39 @@ func usedBy(ctx context.Context, tx *sql.Tx, t *table, sid string) error {
 			return err
 		}
 	}
+	for _, c := range t.children {
+		if len(c.usedBy) == 0 && len(c.children) == 0 {
+			continue
+		}
+		sids, err := childSIDs(ctx, tx, c, sid)
+		if err != nil {
+			return err
+		}
+		for _, csid := range sids {
+			if err := usedByBut(ctx, tx, c, csid, root, rootSID); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+// childSIDs lists the rows of c whose parent is sid.
+func childSIDs(ctx context.Context, tx *sql.Tx, c *table, sid string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT "+quote(c.pk)+" FROM "+quote(c.name)+" WHERE "+quote(c.parentCol)+" = ?", sid)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // currentHooks reads the hook columns of the one row matching where, or

@@ -63,6 +63,10 @@ type table struct {
 	// one without a foreign key (one that would cycle): Delete answers
 	// store.ErrInUse while one does.
 	usedBy []ref
+	// children are the tables whose rows this one's delete removes (ON
+	// DELETE CASCADE on their parent column): a delete is refused while a
+	// row that survives it names one of theirs.
+	children []*table
 
 	// The narrowest scope allowed to create, update and delete rows; a
 	// narrower caller gets store.ErrForbidden.
@@ -178,6 +182,10 @@ func newSchema() (*schema, error) {
 	// SQLite has no foreign key on fallback_js_app_sid (migration 0003).
 	s.jsApps.usedBy = []ref{{"js_app_sid", s.applications}, {"fallback_js_app_sid", s.applications}}
 	s.jsAppInvocations.refs = []ref{{"js_app_sid", s.jsApps}}
+	// No foreign key from lcr.default_carrier_set_entry_sid either (it would
+	// cycle through the routes' cascade): an lcr's default entry, or the
+	// route that holds it, cannot be deleted from under it.
+	s.lcrCarrierSetEntries.usedBy = []ref{{"default_carrier_set_entry_sid", s.lcr}}
 
 	// Ownership is fixed at creation: moving a row to another tenant is a
 	// delete and a create, never a patch.
@@ -205,6 +213,7 @@ func newSchema() (*schema, error) {
 func parent(t *table, col string, p *table) {
 	t.parentCol, t.parent = col, p
 	t.refs = append(t.refs, ref{col, p})
+	p.children = append(p.children, t)
 }
 
 // scopeWhere is the one place that turns a scope into SQL: the condition that
