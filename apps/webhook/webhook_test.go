@@ -70,6 +70,18 @@ func TestBackoff(t *testing.T) {
 	for i, w := range want {
 		require.Equal(t, w, backoff(i+1), "retry %d", i+1)
 	}
+	// jambonz's feature server (lib/utils/http-requestor.js) waits
+	// backoffMs before each retry, starting at 500 and then doubling it
+	// below 2000 or adding 2000: the same waits, for every retry rc allows.
+	backoffMs := 500
+	for n := 1; n <= MaxRetries; n++ {
+		require.Equal(t, time.Duration(backoffMs)*time.Millisecond, backoff(n), "retry %d", n)
+		if backoffMs < 2000 {
+			backoffMs *= 2
+		} else {
+			backoffMs += 2000
+		}
+	}
 }
 
 func TestGuard(t *testing.T) {
@@ -431,4 +443,23 @@ func TestExchangeReturnsTheRawBody(t *testing.T) {
 	raw, err := c.Exchange(context.Background(), apps.Request{Hook: apps.Hook{URL: srv.URL + "/reg"}, Payload: map[string]any{"realm": "r"}, Secret: "s"})
 	require.NoError(t, err)
 	require.JSONEq(t, `{"status":"ok","expires":300}`, string(raw))
+}
+
+// The most retries a hook can ask for (rc=5, capped as jambonz caps it) are
+// made after jambonz's waits, and the last failure is returned.
+func TestSendRetriesWithJambonzBackoff(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(502)
+	}))
+	defer srv.Close()
+	c, slept := newTestClient(t, 2*time.Second)
+	_, err := c.Send(context.Background(), apps.Request{Hook: apps.Hook{URL: srv.URL + "#rc=9&rp=5xx"}, Payload: map[string]any{}})
+	he, ok := apps.AsHookError(err)
+	require.True(t, ok)
+	require.Equal(t, apps.FailStatus, he.Kind)
+	require.Equal(t, 502, he.Status)
+	require.EqualValues(t, 1+MaxRetries, hits.Load(), "one attempt and five retries")
+	require.Equal(t, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 6 * time.Second}, *slept)
 }
