@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -74,3 +75,5 @@ func TestFrameCodecRoundTrip(t *testing.T) {
 		require.Error(t, d.err, "truncated at %d", i)
 	}
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -30,6 +30,8 @@ func (m *invokeMsg) encode(e *encoder) {
 	e.uint(uint64(l.MaxStateBytes))
 	e.uint(uint64(l.MaxLogLines))
 	e.uint(uint64(l.MaxLogLineBytes))
+	e.uint(uint64(l.MaxFetches))
+	e.uint(uint64(l.MaxKVOps))
 }
 
 func (m *invokeMsg) decode(d *decoder) {
@@ -49,6 +51,8 @@ func (m *invokeMsg) decode(d *decoder) {
 	l.MaxStateBytes = d.int()
 	l.MaxLogLines = d.int()
 	l.MaxLogLineBytes = d.int()
+	l.MaxFetches = d.int()
+	l.MaxKVOps = d.int()
 }
 
 // kindNeedSource is the worker's answer when it does not hold the program

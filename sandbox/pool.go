@@ -20,15 +20,15 @@ import (
 // Pool runs invocations in warm worker processes. It is safe for concurrent
 // use; each worker runs one invocation at a time.
 type Pool struct {
-	cfg  Config
-	lim  Limits
+	cfg Config
+	lim Limits
 	// Idle workers are a stack: the worker that finished last runs the
 	// next invocation (its caches are warm and the others stay asleep);
 	// avail holds one token per idle worker.
 	idleMu sync.Mutex
 	idle   []*proc
 	avail  chan struct{}
-	log  *slog.Logger
+	log    *slog.Logger
 
 	mu        sync.Mutex
 	closed    bool
@@ -213,12 +213,15 @@ func (p *Pool) spawn() (*proc, error) {
 	defer t.Stop()
 	select {
 	case err = <-ready:
+		if err != nil {
+			p.discard(w)
+		}
 	case <-t.C:
 		err = errors.New("no ready frame in 30 s")
+		p.discard(w)
+		<-ready // the reader ends once the process is gone
 	}
 	if err != nil {
-		p.discard(w)
-		<-ready
 		return nil, fmt.Errorf("sandbox: worker did not start: %v: %s", err, strings.TrimSpace(w.stderr.String()))
 	}
 	return w, nil
@@ -258,6 +261,11 @@ func (p *Pool) replace(w *proc) {
 			if err == nil {
 				p.release(nw)
 				return
+			}
+			select {
+			case <-p.done:
+				return // closed while it started
+			default:
 			}
 			if errors.Is(err, ErrClosed) {
 				return
@@ -408,6 +416,10 @@ func (p *Pool) acquire(ctx context.Context, deadline time.Time) (*proc, error) {
 
 var errOverloaded = errors.New("no worker free before the deadline")
 
+// hostCallAllowance is the worker time the parent allows per host call on
+// top of twice the script's deadline before it kills the worker.
+const hostCallAllowance = 2 * time.Millisecond
+
 // Invoke runs inv in a worker and returns its result. A failure is an
 // *Error (or ErrClosed); Result still carries the logs and the duration.
 func (p *Pool) Invoke(ctx context.Context, inv Invocation) (Result, error) {
@@ -504,6 +516,11 @@ func (p *Pool) run(ctx context.Context, w *proc, inv *Invocation, deadline time.
 			rep.encode(&w.enc)
 			err = writeFrame(w.w, frameHostReply, w.enc.b)
 			segment = time.Now()
+			// Each host call also costs two trips through the pipes, which
+			// the worker does not count as script time.
+			if hs.fetches+hs.kvOps <= p.lim.MaxFetches+p.lim.MaxKVOps {
+				killAfter += hostCallAllowance
+			}
 			kill.Reset(max(0, min(killAfter-workerTime, time.Until(deadline)+p.lim.ScriptTimeout)))
 		case frameResult:
 			var m resultMsg

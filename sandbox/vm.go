@@ -19,6 +19,9 @@ type invocation struct {
 	logs    []LogEntry
 	dropped int
 	g       *guards
+	// fetches and kvOps count host calls, refused here past their quota
+	// without a round trip (the parent enforces the quotas too).
+	fetches, kvOps int
 }
 
 func (inv *invocation) start() {
@@ -426,6 +429,10 @@ func (inv *invocation) kvObject() *goja.Object {
 	r := inv.r
 	kv := r.NewObject()
 	call := func(c *hostCall) (hostReply, error) {
+		inv.kvOps++
+		if inv.kvOps > inv.lim.MaxKVOps {
+			return hostReply{}, fmt.Errorf("ctx.kv: at most %d operations per invocation", inv.lim.MaxKVOps)
+		}
 		rep, err := inv.w.hostCall(c)
 		if err != nil {
 			return rep, err
@@ -527,6 +534,10 @@ func (inv *invocation) fetchFunc() func(goja.FunctionCall) goja.Value {
 			}
 		}
 		return inv.promise(func() (goja.Value, error) {
+			inv.fetches++
+			if inv.fetches > inv.lim.MaxFetches {
+				return nil, fmt.Errorf("ctx.fetch: at most %d requests per invocation", inv.lim.MaxFetches)
+			}
 			rep, err := inv.w.hostCall(hc)
 			if err != nil {
 				return nil, err
