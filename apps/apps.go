@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Hook is where an application is reached for one kind of event: an absolute
@@ -38,6 +39,9 @@ type Request struct {
 	Payload any
 	// Secret signs the request (Jambonz-Signature); empty sends no signature.
 	Secret string
+	// Timeout, when positive, bounds each attempt of this request instead of
+	// the transport's default (an application's hook_timeout_secs).
+	Timeout time.Duration
 }
 
 // Reply is the application's answer. Verbs is the raw verb document when the

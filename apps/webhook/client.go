@@ -23,6 +23,8 @@ import (
 const (
 	DefaultConnectTimeout = 3 * time.Second
 	DefaultTimeout        = 10 * time.Second
+	// MaxTimeout caps an application's own hook timeout (apps.Request.Timeout).
+	MaxTimeout = time.Minute
 	// MaxReplyBytes caps a hook's reply body.
 	MaxReplyBytes = 1 << 20
 )
@@ -165,7 +167,7 @@ func (c *Client) exchange(ctx context.Context, req apps.Request) (string, string
 
 // attempt makes one request and returns the reply's content type and body.
 func (c *Client) attempt(ctx context.Context, req apps.Request, u *url.URL, body []byte) (string, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout(req))
 	defer cancel()
 	connected := false
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
@@ -218,6 +220,15 @@ func (c *Client) attempt(ctx context.Context, req apps.Request, u *url.URL, body
 		return "", nil, &apps.HookError{Kind: apps.FailBody, URL: u.String(), Detail: fmt.Sprintf("reply is larger than %d bytes", MaxReplyBytes)}
 	}
 	return resp.Header.Get("Content-Type"), raw, nil
+}
+
+// timeout bounds one attempt: the request's own (an application's setting,
+// at most MaxTimeout) or the client's.
+func (c *Client) timeout(req apps.Request) time.Duration {
+	if req.Timeout > 0 {
+		return min(req.Timeout, MaxTimeout)
+	}
+	return c.opts.Timeout
 }
 
 // parseReply reads a reply body: only a JSON body is read as verbs; anything

@@ -463,3 +463,47 @@ func TestSendRetriesWithJambonzBackoff(t *testing.T) {
 	require.EqualValues(t, 1+MaxRetries, hits.Load(), "one attempt and five retries")
 	require.Equal(t, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 6 * time.Second}, *slept)
 }
+
+// An application's own hook timeout (apps.Request.Timeout) replaces the
+// client's, shorter or longer.
+func TestSendRequestTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(500 * time.Millisecond):
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `[{"verb":"hangup"}]`)
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+
+	t.Run("shorter than the client's", func(t *testing.T) {
+		c, _ := newTestClient(t, 5*time.Second)
+		start := time.Now()
+		_, err := c.Send(context.Background(), apps.Request{Hook: apps.Hook{URL: srv.URL}, Payload: map[string]any{}, Timeout: 150 * time.Millisecond})
+		he, ok := apps.AsHookError(err)
+		require.True(t, ok)
+		require.Equal(t, apps.FailTimeout, he.Kind)
+		require.Less(t, time.Since(start), 450*time.Millisecond)
+	})
+	t.Run("longer than the client's", func(t *testing.T) {
+		c, _ := newTestClient(t, 100*time.Millisecond)
+		reply, err := c.Send(context.Background(), apps.Request{Hook: apps.Hook{URL: srv.URL}, Payload: map[string]any{}, Timeout: 3 * time.Second})
+		require.NoError(t, err)
+		require.True(t, reply.HasVerbs())
+	})
+	t.Run("none: the client's", func(t *testing.T) {
+		c, _ := newTestClient(t, 100*time.Millisecond)
+		_, err := c.Send(context.Background(), apps.Request{Hook: apps.Hook{URL: srv.URL}, Payload: map[string]any{}})
+		he, ok := apps.AsHookError(err)
+		require.True(t, ok)
+		require.Equal(t, apps.FailTimeout, he.Kind)
+	})
+	t.Run("capped", func(t *testing.T) {
+		c, _ := newTestClient(t, time.Second)
+		require.Equal(t, MaxTimeout, c.timeout(apps.Request{Timeout: time.Hour}))
+	})
+}
