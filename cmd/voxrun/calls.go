@@ -23,14 +23,16 @@ import (
 
 // newCalls builds the runtime: the verb registry, the guarded webhook client
 // and the call manager.
-func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runtime.Records, reg prometheus.Registerer, out runtime.Outbound, clk *clock.Clock, log *slog.Logger) (*runtime.Manager, *webhook.Client, error) {
+// The reach it returns has the webhook client and the guard; the caller
+// adds the JS apps (newJSApps) when the node runs them.
+func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runtime.Records, reg prometheus.Registerer, out runtime.Outbound, clk *clock.Clock, log *slog.Logger) (*runtime.Manager, reach, error) {
 	registry := verbs.NewRegistry(validator)
 	builtin.Register(registry)
 
 	allow := cfg.HookAllowList()
 	guard, err := webhook.NewGuard(allow, webhook.DefaultConnectTimeout)
 	if err != nil {
-		return nil, nil, fmt.Errorf("hook_allow: %w", err)
+		return nil, reach{}, fmt.Errorf("hook_allow: %w", err)
 	}
 	if len(allow) == 0 {
 		log.Info("outbound guard: loopback, private, link-local and metadata addresses are refused for tenant requests (set hook_allow to allow some)")
@@ -39,20 +41,20 @@ func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runt
 	}
 	hooks, err := webhook.NewClient(webhook.Options{Guard: guard, Timeout: cfg.HookTimeout, UserAgent: "voxrun/" + version})
 	if err != nil {
-		return nil, nil, err
+		return nil, reach{}, err
 	}
 	loader, err := player.NewLoader(player.Config{
 		Client:   webhook.NewHTTPClient(guard),
 		CacheDir: filepath.Join(cfg.DataDir, "cache", "audio"),
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("audio: %w", err)
+		return nil, reach{}, fmt.Errorf("audio: %w", err)
 	}
 
 	speaker, err := speech.NewSpeaker(speech.NewEspeak(context.Background(), speech.EspeakConfig{}),
 		speech.Config{CacheDir: filepath.Join(cfg.DataDir, "cache", "tts")})
 	if err != nil {
-		return nil, nil, fmt.Errorf("text-to-speech: %w", err)
+		return nil, reach{}, fmt.Errorf("text-to-speech: %w", err)
 	}
 	m := runtime.NewManager(runtime.Deps{
 		Live:     st.live,
@@ -65,7 +67,7 @@ func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runt
 		Outbound: out,
 		Clock:    clk,
 	})
-	return m, hooks, nil
+	return m, reach{hooks: hooks, guard: guard}, nil
 }
 
 // nodeName is node_name, or the host name.

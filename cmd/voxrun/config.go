@@ -52,6 +52,7 @@ type Config struct {
 	SIPWSSAddr        string        `key:"sip_wss_addr" help:"address for SIP over secure WebSocket; empty: off. Needs sip_tls_cert and sip_tls_key"`
 	SIPMaxCalls       int           `key:"sip_max_calls" help:"inbound calls in progress on this node before new INVITEs get 503 with Retry-After; 0: 90% of the RTP port pairs, so calls are shed before ports run out"`
 	SIPCallsPerSecond int           `key:"sip_calls_per_second" help:"new inbound calls per second on this node before INVITEs get 503 with Retry-After; 0: no limit"`
+	JSWorkers         int           `key:"js_workers" help:"JS app worker processes kept warm (each runs one handler at a time, with its own memory and CPU limits)"`
 	APIRateKey        int           `key:"api_rate_per_key" help:"REST requests per second per API key (bursts of twice that); 0: no limit"`
 	APIRateAddr       int           `key:"api_rate_per_address" help:"REST requests per second per source address, before authentication (bursts of twice that); 0: no limit"`
 }
@@ -70,6 +71,7 @@ func DefaultConfig() Config {
 		AutoMigrate:  true,
 		HookTimeout:  10 * time.Second,
 		SIPDigest:    "MD5",
+		JSWorkers:    4,
 		APIRateKey:   20,
 		APIRateAddr:  50,
 	}
@@ -255,6 +257,9 @@ func (c Config) validate() error {
 	}
 	if c.DrainTimeout < 0 {
 		return errors.New("drain_timeout: must not be negative")
+	}
+	if c.JSWorkers < 1 || c.JSWorkers > 256 {
+		return errors.New("js_workers: must be between 1 and 256")
 	}
 	if c.APIRateKey < 0 || c.APIRateAddr < 0 {
 		return errors.New("api_rate_per_key/api_rate_per_address: must not be negative")

@@ -28,6 +28,22 @@ import (
 // rest calls voxrun's REST API with a key and decodes the JSON answer.
 func rest(t *testing.T, base, key, method, path string, body any) map[string]any {
 	t.Helper()
+	var out map[string]any
+	restInto(t, base, key, method, path, body, &out)
+	return out
+}
+
+// restList is a GET of a list of the REST API.
+func restList(t *testing.T, base, key, path string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	restInto(t, base, key, "GET", path, nil, &out)
+	return out
+}
+
+// restInto sends a request with key and decodes a success's body into out.
+func restInto(t *testing.T, base, key, method, path string, body, out any) {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -43,9 +59,7 @@ func rest(t *testing.T, base, key, method, path string, body any) map[string]any
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	require.Less(t, resp.StatusCode, 300, "%s %s: %d %s", method, path, resp.StatusCode, raw)
-	var out map[string]any
-	_ = json.Unmarshal(raw, &out)
-	return out
+	_ = json.Unmarshal(raw, out)
 }
 
 // tenantNode is a started voxrun and its first tenant, for end-to-end tests.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/voxrun/voxrun/api"
-	"github.com/voxrun/voxrun/apps"
 	"github.com/voxrun/voxrun/runtime"
 	"github.com/voxrun/voxrun/sip/leg"
 	"github.com/voxrun/voxrun/sip/route"
@@ -97,7 +96,7 @@ func placeError(err error) error {
 // the request) once answered.
 type callCreator struct {
 	calls *runtime.Manager
-	hooks apps.App
+	reach reach
 }
 
 var _ api.CallCreator = (*callCreator)(nil)
@@ -107,7 +106,7 @@ func (cc *callCreator) CreateCall(ctx context.Context, acct store.Account, call 
 	var app runtime.Application
 	switch {
 	case call.Application != nil:
-		a, err := applicationOf(acct, *call.Application, cc.hooks)
+		a, err := applicationOf(ctx, acct, *call.Application, cc.reach)
 		if err != nil {
 			return "", "", &runtime.PlaceError{Status: 480, Reason: err.Error()}
 		}
@@ -115,7 +114,7 @@ func (cc *callCreator) CreateCall(ctx context.Context, acct store.Account, call 
 	default:
 		app = runtime.Application{
 			AccountSID: acct.AccountSID, ServiceProviderSID: acct.ServiceProviderSID,
-			Secret: acct.WebhookSecret, App: cc.hooks, Document: call.AppJSON, StatusHook: call.CallStatusHook,
+			Secret: acct.WebhookSecret, App: cc.reach.hooks, Document: call.AppJSON, StatusHook: call.CallStatusHook,
 		}
 		if call.CallHook != nil {
 			app.CallHook = *call.CallHook

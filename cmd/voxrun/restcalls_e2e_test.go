@@ -109,7 +109,7 @@ func TestRESTCallToAPhoneNumberGoesOutThroughTheCarrier(t *testing.T) {
 		"port": gateway.Port, "netmask": 32, "inbound": false, "outbound": true})
 	created := rest(t, n.base, n.key, "POST", "/Accounts/"+n.acct+"/Calls", map[string]any{
 		"from": "+15550001234", "callerName": "Front Desk", "fromHost": "pbx.example.com", "answerOnBridge": true,
-		"to": map[string]any{"type": "phone", "number": "15557654321"},
+		"to":       map[string]any{"type": "phone", "number": "15557654321"},
 		"app_json": `[{"verb":"pause","length":0.2},{"verb":"hangup"}]`, "headers": map[string]any{"X-Campaign": "carrier-e2e"},
 	})
 	require.NotEmpty(t, created["sid"])

@@ -92,6 +92,7 @@ type node struct {
 	stores   *stores
 	records  *spool.Writer
 	calls    *runtime.Manager
+	js       *jsApps
 	chores   *housekeeper
 	debug    *debugServer
 	sip      *signaling
@@ -149,15 +150,19 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	// once it starts. Outbound legs are placed by the SIP agent.
 	clk := clock.New(clock.Config{})
 	out := &outbound{}
-	calls, hooks, err := newCalls(cfg, st, vr.v, records, reg, out, clk, log)
+	calls, r, err := newCalls(cfg, st, vr.v, records, reg, out, clk, log)
+	if err == nil {
+		r.js, err = newJSApps(cfg, st.prov, st.live, records, r.guard, log)
+	}
 	if err != nil {
 		clk.Close()
 		records.Close()
 		st.close(log)
 		return nil, err
 	}
-	sipSrv, err := startSIP(ctx, cfg, st, calls, hooks, clk, out, log)
+	sipSrv, err := startSIP(ctx, cfg, st, calls, r, clk, out, log)
 	if err != nil {
+		r.js.close()
 		records.Close()
 		st.close(log)
 		return nil, err
@@ -165,6 +170,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		sipSrv.close(log)
+		r.js.close()
 		records.Close()
 		st.close(log)
 		return nil, fmt.Errorf("http listen %s: %w", cfg.HTTPAddr, err)
@@ -175,16 +181,16 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		Provisioning: st.prov,
 		Live:         st.live,
 		Calls:        calls,
-		Simulations:  newConsoleSimulations(calls, sipSrv.clock, hooks),
+		Simulations:  newConsoleSimulations(calls, sipSrv.clock, r),
 		CompileJS:    compileJS,
-		Creator:      &callCreator{calls: calls, hooks: hooks},
+		Creator:      &callCreator{calls: calls, reach: r},
 		RateLimit:    cfg.APIRateLimit(),
 		Ready: []api.Check{
 			{Name: "provisioning", Ping: st.prov.Ping},
 			{Name: "live_state", Ping: st.live.Ping},
 		},
 	})
-	n := &node{stores: st, records: records, calls: calls, sip: sipSrv, http: srv, httpAddr: ln.Addr(), httpErr: make(chan error, 1)}
+	n := &node{stores: st, records: records, calls: calls, js: r.js, sip: sipSrv, http: srv, httpAddr: ln.Addr(), httpErr: make(chan error, 1)}
 	n.chores = startHousekeeping(st.live, log, purgeEvery)
 	if n.debug, err = startDebug(cfg.DebugAddr, log); err != nil {
 		log.Warn("debug server not started", "debug_addr", cfg.DebugAddr, "err", err)
@@ -218,6 +224,9 @@ func (n *node) close(ctx context.Context, log *slog.Logger) {
 	}
 	n.chores.Close()
 	n.debug.Close()
+	// The JS workers stop once the calls are over; their last invocation
+	// logs are written before the database closes.
+	n.js.close()
 	// Queued CDRs and alerts go to the database (or the spool) before it closes.
 	if err := n.records.Close(); err != nil {
 		log.Warn("closing the record writer", "err", err)

@@ -32,13 +32,13 @@ import (
 // sessions of the node's own call manager on virtual legs.
 type consoleSimulations struct {
 	sim   *runtime.Simulator
-	hooks apps.App
+	reach reach
 }
 
 var _ api.Simulations = (*consoleSimulations)(nil)
 
-func newConsoleSimulations(calls *runtime.Manager, clk virtual.Pacer, hooks apps.App) *consoleSimulations {
-	return &consoleSimulations{sim: runtime.NewSimulator(calls, runtime.SimulatorConfig{Clock: clk}), hooks: hooks}
+func newConsoleSimulations(calls *runtime.Manager, clk virtual.Pacer, r reach) *consoleSimulations {
+	return &consoleSimulations{sim: runtime.NewSimulator(calls, runtime.SimulatorConfig{Clock: clk}), reach: r}
 }
 
 // simulatedCall is the call information of a simulated call.
@@ -59,7 +59,7 @@ func simulatedCall(acct store.Account, applicationSID, from, to string) runtime.
 
 // Start implements api.Simulations.
 func (c *consoleSimulations) Start(ctx context.Context, acct store.Account, a store.Application, from, to string) (*runtime.Simulation, error) {
-	app, err := applicationOf(acct, a, c.hooks)
+	app, err := applicationOf(ctx, acct, a, c.reach)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,7 @@ func runSimulation(ctx context.Context, cfg Config, sf simulateFlags, stdout io.
 	defer live.Close()
 	clk := clock.New(clock.Config{})
 	defer clk.Close()
-	calls, hooks, err := newCalls(cfg, &stores{live: live, liveKind: "memory"}, validator, nil, nil, nil, clk, log)
+	calls, r, err := newCalls(cfg, &stores{live: live, liveKind: "memory"}, validator, nil, nil, nil, clk, log)
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func runSimulation(ctx context.Context, cfg Config, sf simulateFlags, stdout io.
 	appSID := "simulated-application"
 	switch {
 	case sf.hook != "":
-		app = runtime.Application{ApplicationSID: appSID, AccountSID: acct.AccountSID, CallHook: apps.Hook{URL: sf.hook}, App: hooks}
+		app = runtime.Application{ApplicationSID: appSID, AccountSID: acct.AccountSID, CallHook: apps.Hook{URL: sf.hook}, App: r.hooks}
 	case strings.HasSuffix(strings.ToLower(sf.app), ".js"):
 		js, closeJS, err := fileJSApp(cfg, sf.app, acct.AccountSID, live, log)
 		if err != nil {
@@ -216,7 +216,16 @@ func runSimulation(ctx context.Context, cfg Config, sf simulateFlags, stdout io.
 			}
 		}
 		appSID = a.ApplicationSID
-		if app, err = applicationOf(acct, a, hooks); err != nil {
+		if a.JSAppSID != "" || a.FallbackJSAppSID != "" {
+			// The provisioned JS app runs in a sandbox of one worker here.
+			one := cfg
+			one.JSWorkers = 1
+			if r.js, err = newJSApps(one, st.prov, live, nil, r.guard, log); err != nil {
+				return err
+			}
+			defer r.js.close()
+		}
+		if app, err = applicationOf(ctx, acct, a, r); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/voxrun/voxrun/apps"
+	"github.com/voxrun/voxrun/apps/webhook"
 	"github.com/voxrun/voxrun/media"
 	"github.com/voxrun/voxrun/runtime"
 	"github.com/voxrun/voxrun/sip"
@@ -29,7 +30,7 @@ type inbound struct {
 	registrar *registrar.Registrar
 	agent     *leg.Agent
 	calls     *runtime.Manager
-	hooks     apps.App
+	reach     reach
 	log       *slog.Logger
 }
 
@@ -57,7 +58,7 @@ func (in *inbound) handle(ctx context.Context, req *sip.Request, tx sip.ServerTr
 		_ = leg.Respond(req, tx, 500, "Server Internal Error", nil)
 		return
 	}
-	app, err := applicationOf(res.Account, res.Application, in.hooks)
+	app, err := applicationOf(ctx, res.Account, res.Application, in.reach)
 	if err != nil {
 		in.log.Warn("application unusable", "application_sid", res.Application.ApplicationSID, "err", err)
 		_ = leg.Respond(req, tx, 480, "Temporarily Unavailable", map[string]string{"X-Reason": err.Error()})
@@ -125,9 +126,18 @@ func callInfo(req *sip.Request, res route.Result) runtime.CallInfo {
 	return info
 }
 
-// applicationOf is the runtime's view of an account's application, reached
-// through hooks.
-func applicationOf(acct store.Account, a store.Application, hooks apps.App) (runtime.Application, error) {
+// reach is how this node reaches applications: webhooks through the
+// guarded client, and JS apps in the sandbox when the node runs them.
+type reach struct {
+	hooks *webhook.Client
+	guard *webhook.Guard // every tenant fetch goes through it
+	js    *jsApps        // nil: JS apps cannot answer here
+}
+
+// applicationOf is the runtime's view of an account's application: its
+// webhooks, its static document, or its JS app; and a JS app as the
+// fallback of its webhook.
+func applicationOf(ctx context.Context, acct store.Account, a store.Application, r reach) (runtime.Application, error) {
 	app := runtime.Application{
 		ApplicationSID:     a.ApplicationSID,
 		AccountSID:         acct.AccountSID,
@@ -135,7 +145,7 @@ func applicationOf(acct store.Account, a store.Application, hooks apps.App) (run
 		Secret:             acct.WebhookSecret,
 		StatusHook:         hookOf(a.CallStatusHook),
 		FallbackHook:       hookOf(a.FallbackHook),
-		App:                hooks,
+		App:                r.hooks,
 		StrictVerbs:        a.StrictVerbs,
 		Voice:              runtime.Voice{Vendor: a.SpeechSynthesisVendor, Language: a.SpeechSynthesisLanguage, Voice: a.SpeechSynthesisVoice},
 	}
@@ -145,13 +155,38 @@ func applicationOf(acct store.Account, a store.Application, hooks apps.App) (run
 		}
 		app.EnvVars = json.RawMessage(a.EnvVars)
 	}
+	js := func(sid string) (apps.App, error) {
+		if r.js == nil {
+			return nil, fmt.Errorf("application %s: JS apps do not run here", a.ApplicationSID)
+		}
+		return r.js.app(ctx, acct, sid)
+	}
 	switch {
+	case a.JSAppSID != "":
+		jsApp, err := js(a.JSAppSID)
+		if err != nil {
+			return app, err
+		}
+		// The JS app answers every hook; its status handler gets the
+		// status events.
+		app.App, app.FallbackHook = jsApp, nil
+		if app.StatusHook == nil {
+			app.StatusHook = &apps.Hook{URL: "status"}
+		}
+		return app, nil
 	case a.CallHook != nil && a.CallHook.URL != "":
 		app.CallHook = *hookOf(a.CallHook)
 	case a.AppJSON != "":
 		app.Document = json.RawMessage(a.AppJSON)
 	default:
-		return app, fmt.Errorf("application %s has neither a call hook nor app_json", a.ApplicationSID)
+		return app, fmt.Errorf("application %s has neither a call hook, app_json nor a JS app", a.ApplicationSID)
+	}
+	if a.FallbackJSAppSID != "" {
+		fb, err := js(a.FallbackJSAppSID)
+		if err != nil {
+			return app, err
+		}
+		app.FallbackApp = fb
 	}
 	return app, nil
 }

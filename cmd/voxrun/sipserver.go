@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/voxrun/voxrun/apps/webhook"
 	"github.com/voxrun/voxrun/media/clock"
 	"github.com/voxrun/voxrun/media/netpoll"
 	"github.com/voxrun/voxrun/media/ports"
@@ -37,7 +36,8 @@ type signaling struct {
 }
 
 // startSIP serves SIP over UDP and TCP on sip_addr, routing INVITEs to calls.
-func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manager, hooks *webhook.Client, clk *clock.Clock, out *outbound, log *slog.Logger) (*signaling, error) {
+func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manager, r reach, clk *clock.Clock, out *outbound, log *slog.Logger) (*signaling, error) {
+	hooks := r.hooks
 	prov := st.prov
 	// RTP sockets are read by a few epoll shards (media/netpoll), not a
 	// goroutine each; where there is no epoll, by package net.
@@ -108,7 +108,7 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 		return nil, fmt.Errorf("sip registrar: %w", err)
 	}
 	out.agent, out.router = sg.agent, router
-	in := &inbound{router: router, registrar: reg, agent: sg.agent, calls: calls, hooks: hooks, log: log}
+	in := &inbound{router: router, registrar: reg, agent: sg.agent, calls: calls, reach: r, log: log}
 	sg.srv.Handle("REGISTER", reg.HandleRegister)
 	sg.srv.Handle("INVITE", sg.agent.InviteHandler(tracked(in.handle)))
 	for _, m := range leg.DialogMethods {
