@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/voxrun/voxrun/apps"
 )
@@ -134,6 +135,9 @@ type Application struct {
 	EnvVars json.RawMessage
 	// StrictVerbs turns unknown verb attributes into errors.
 	StrictVerbs bool
+	// HookTimeout, when positive, bounds each attempt of every hook of the
+	// call instead of the node's default (hook_timeout_secs).
+	HookTimeout time.Duration
 	// Voice is the application's default text-to-speech choice.
 	Voice Voice
 }

@@ -201,6 +201,9 @@ func marshalEvent(v any) json.RawMessage {
 // send delivers a request to the application; an observed call reports the
 // request, the reply with its latency, and what the application logged.
 func (s *Session) send(ctx context.Context, req apps.Request) (apps.Reply, error) {
+	if req.Timeout == 0 {
+		req.Timeout = s.app.HookTimeout
+	}
 	if !s.obs.watched() {
 		return s.transport().Send(ctx, req)
 	}

@@ -95,7 +95,7 @@ func (c *audioCall) hookPayload(t *testing.T, path string) map[string]any {
 }
 
 func TestPlayAndSayAttributes(t *testing.T) {
-	const fast = time.Millisecond     // 20 times faster than real time
+	const fast = time.Millisecond       // 20 times faster than real time
 	const paced = 20 * time.Millisecond // the RTP clock's pace
 	cases := []struct {
 		name   string
@@ -176,9 +176,9 @@ func TestPlayAndSayAttributes(t *testing.T) {
 			},
 		},
 		{
-			name:     "play earlyMedia plays before the answer",
-			doc:      `[{"play":{"url":"https://example.com/ring.wav","earlyMedia":true}},{"verb":"answer"},{"verb":"hangup"}]`,
-			frames:   10, period: fast,
+			name:   "play earlyMedia plays before the answer",
+			doc:    `[{"play":{"url":"https://example.com/ring.wav","earlyMedia":true}},{"verb":"answer"},{"verb":"hangup"}]`,
+			frames: 10, period: fast,
 			events:   []string{"183", "open https://example.com/ring.wav", "answer", "bye"},
 			statuses: []string{"trying", "early-media", "in-progress", "completed"},
 			check: func(t *testing.T, c *audioCall, _ time.Duration) {
@@ -188,9 +188,9 @@ func TestPlayAndSayAttributes(t *testing.T) {
 			},
 		},
 		{
-			name:     "play without earlyMedia answers first",
-			doc:      `[{"play":{"url":"https://example.com/a.wav"}},{"verb":"hangup"}]`,
-			frames:   1, period: fast,
+			name:   "play without earlyMedia answers first",
+			doc:    `[{"play":{"url":"https://example.com/a.wav"}},{"verb":"hangup"}]`,
+			frames: 1, period: fast,
 			events:   []string{"answer", "open https://example.com/a.wav", "bye"},
 			statuses: []string{"trying", "in-progress", "completed"},
 		},
@@ -204,9 +204,9 @@ func TestPlayAndSayAttributes(t *testing.T) {
 			},
 		},
 		{
-			name:     "say earlyMedia speaks before the answer",
-			doc:      `[{"say":{"text":"please hold","earlyMedia":true}},{"say":{"text":"again","earlyMedia":true}},{"verb":"answer"},{"verb":"hangup"}]`,
-			frames:   3, period: fast,
+			name:   "say earlyMedia speaks before the answer",
+			doc:    `[{"say":{"text":"please hold","earlyMedia":true}},{"say":{"text":"again","earlyMedia":true}},{"verb":"answer"},{"verb":"hangup"}]`,
+			frames: 3, period: fast,
 			events:   []string{"183", "say please hold", "183", "say again", "answer", "bye"},
 			statuses: []string{"trying", "early-media", "in-progress", "completed"},
 		},
