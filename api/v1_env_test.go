@@ -63,11 +63,17 @@ type envOption func(*Config)
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
+	return newEnvOn(t, sqlstore.DriverSQLite, filepath.Join(t.TempDir(), "voxrun.db"), opts...)
+}
+
+// newEnvOn is newEnv on the given provisioning database (MariaDB for the
+// tests that must hold on both dialects).
+func newEnvOn(t *testing.T, driver, dsn string, opts ...envOption) *env {
+	t.Helper()
 	ctx := context.Background()
 	sealer, err := store.NewSealer(bytes.Repeat([]byte{7}, store.KeySize))
 	require.NoError(t, err)
-	db, err := sqlstore.Open(ctx, sqlstore.Config{Driver: sqlstore.DriverSQLite,
-		DSN: filepath.Join(t.TempDir(), "voxrun.db"), Sealer: sealer})
+	db, err := sqlstore.Open(ctx, sqlstore.Config{Driver: driver, DSN: dsn, Sealer: sealer})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	_, err = db.Migrate(ctx)

@@ -128,32 +128,3 @@ func TestRouteMatrix(t *testing.T) {
 		}
 	}
 }
-
-// TestFilterInjection sends SQL-looking values to every list filter: never a
-// 500, never a row that the filter should not match.
-func TestFilterInjection(t *testing.T) {
-	e := newEnv(t)
-	seeded := e.seedAccount(0, 0)
-	a := e.accounts[0][0]
-	jsLogs := seeded[len(seeded)-2].item + "/Logs?count=100&call_sid="
-	payloads := []string{"' OR '1'='1", "1; DROP TABLE applications; --", "\" OR \"\"=\"", "%", "x' UNION SELECT token_hash FROM api_keys --"}
-	paths := []string{"/v1/SipGateways?voip_carrier_sid=", "/v1/LcrRoutes?lcr_sid=", "/v1/LcrCarrierSetEntries?lcr_route_sid=",
-		"/v1/Accounts/" + a.account + "/Limits?category=", "/v1/Accounts/" + a.account + "/Queues?search=",
-		"/v1/Accounts/" + a.account + "/Alerts?page=1&count=25&alert_type=",
-		"/v1/Accounts/" + a.account + "/RecentCalls?page=1&count=25&from=",
-		"/v1/Accounts/" + a.account + "/RecentCalls?page=1&count=25&to=", jsLogs}
-	for _, p := range paths {
-		for _, pl := range payloads {
-			t.Run(p+pl, func(t *testing.T) {
-				r := e.do("GET", p+url.QueryEscape(pl), a.key, nil)
-				require.Equal(t, 200, r.code, r.raw)
-				require.True(t, r.raw == "[]" || strings.Contains(r.raw, `"total":0`), r.raw)
-			})
-		}
-	}
-	// The path parameters too.
-	for _, pl := range payloads {
-		r := e.do("GET", "/v1/Applications/"+url.PathEscape(pl), a.key, nil)
-		require.Equal(t, 404, r.code, r.raw)
-	}
-}
