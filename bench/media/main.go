@@ -78,6 +78,7 @@ type options struct {
 	portMin    int
 	portMax    int
 	batch      time.Duration
+	goTimers   bool
 }
 
 func main() {
@@ -96,6 +97,7 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "time before the window")
 	flag.BoolVar(&o.inband, "inband", true, "run the in-band DTMF detector on every playing leg")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first step to this file")
+	flag.BoolVar(&o.goTimers, "go-timers", false, "pace the clock with Go's timers instead of the precise sleep")
 	flag.DurationVar(&o.batch, "batch", 0, "the poller's batch wait (0: netpoll.DefaultBatch; negative: none)")
 	flag.IntVar(&o.portMin, "port-min", 20000, "voxrun's RTP range")
 	flag.IntVar(&o.portMax, "port-max", 39999, "voxrun's RTP range")
@@ -111,8 +113,8 @@ func main() {
 	o.modes = strings.Split(*modes, ",")
 	o.receivers = strings.Split(*receivers, ",")
 
-	fmt.Printf("media benchmark: GOMAXPROCS %d, %d CPUs, window %v after %v warm-up, in-band detector %v\n\n",
-		runtime.GOMAXPROCS(0), runtime.NumCPU(), o.seconds, o.warmup, o.inband)
+	fmt.Printf("media benchmark: GOMAXPROCS %d, %d CPUs, window %v after %v warm-up, in-band detector %v, Go timers %v\n\n",
+		runtime.GOMAXPROCS(0), runtime.NumCPU(), o.seconds, o.warmup, o.inband, o.goTimers)
 	fmt.Println("| mode | receive | legs | voxrun CPU | peer CPU | ratio | µs/packet | lost at voxrun | lost at peer | p99 / max interarrival dev. at peer | p99 frame lateness | max RFC 3550 jitter | late / skipped ticks | heap/leg |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	profiled := false
@@ -185,7 +187,7 @@ func step(o options, mode, recv string, n int, cpuProfile string) (res result, e
 	var m0 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 
-	clk := clock.New(clock.Config{})
+	clk := clock.New(clock.Config{GoTimers: o.goTimers})
 	defer clk.Close()
 	var poller *netpoll.Poller
 	switch recv {

@@ -29,6 +29,12 @@ type Config struct {
 	// MaxCatchUp is how many overdue ticks a late shard runs back to back
 	// before it skips ahead to the next period (3).
 	MaxCatchUp int
+	// GoTimers paces with Go's timers instead of the system's precise
+	// sleep (Linux ppoll: its wake-ups land within about 0.1 ms of the due
+	// time, where Go's timers, rounded to whole milliseconds, land up to
+	// 1 ms late and add that to every leg's send jitter). testing/synctest
+	// needs it: only Go's timers follow a bubble's fake clock.
+	GoTimers bool
 }
 
 // Clock ticks registered tickers every period.
@@ -40,6 +46,7 @@ type Clock struct {
 
 	closeOnce sync.Once
 	done      chan struct{}
+	wake      *wakeup // the precise sleep's Close signal; nil with Go's timers
 	wg        sync.WaitGroup
 }
 
@@ -69,6 +76,9 @@ func New(cfg Config) *Clock {
 		cfg.MaxCatchUp = 3
 	}
 	c := &Clock{period: cfg.Period, maxCatchUp: cfg.MaxCatchUp, done: make(chan struct{})}
+	if !cfg.GoTimers {
+		c.wake = newWakeup() // nil where there is no precise sleep
+	}
 	start := time.Now()
 	for i := range cfg.Shards {
 		s := &shard{}
@@ -144,7 +154,9 @@ func (c *Clock) Close() error {
 			s.mu.Unlock()
 		}
 		close(c.done)
+		c.wake.signal()
 		c.wg.Wait()
+		c.wake.close()
 	})
 	return nil
 }
@@ -152,14 +164,12 @@ func (c *Clock) Close() error {
 // run is one shard's loop. Tick k is due at start + k·period; the schedule
 // never depends on when the previous round ended, so it does not drift.
 func (c *Clock) run(s *shard, start time.Time) {
-	timer := time.NewTimer(time.Until(start))
-	defer timer.Stop()
+	w := c.newWaiter()
+	defer w.stop()
 	due := start
 	for {
-		select {
-		case <-c.done:
+		if !w.until(due) {
 			return
-		case <-timer.C:
 		}
 		now := time.Now()
 		burst := 0
@@ -178,9 +188,40 @@ func (c *Clock) run(s *shard, start time.Time) {
 			due = due.Add(c.period)
 			burst++
 		}
-		timer.Reset(time.Until(due))
 	}
 }
+
+// waiter sleeps a shard until its next due time.
+type waiter interface {
+	// until returns at due, or false once the clock is closed.
+	until(due time.Time) bool
+	stop()
+}
+
+func (c *Clock) newWaiter() waiter {
+	if c.wake != nil {
+		return c.wake.waiter(c.done)
+	}
+	return &timerWaiter{t: time.NewTimer(time.Hour), done: c.done}
+}
+
+// timerWaiter sleeps on a Go timer.
+type timerWaiter struct {
+	t    *time.Timer
+	done <-chan struct{}
+}
+
+func (w *timerWaiter) until(due time.Time) bool {
+	w.t.Reset(time.Until(due))
+	select {
+	case <-w.done:
+		return false
+	case <-w.t.C:
+		return true
+	}
+}
+
+func (w *timerWaiter) stop() { w.t.Stop() }
 
 // tick runs one round over a copy of the tickers, without the shard's lock,
 // so that a ticker may unregister itself or others from inside Tick.
