@@ -17,6 +17,9 @@ go test -run '^$' -bench BenchmarkCDRInsert10k -benchtime 10x ./bench/cdr/
 echo "== per-hook overhead: through the runtime vs the webhook called directly"
 go test -run '^$' -bench . -benchtime 3000x ./bench/hooks/
 
+echo "== JS apps: hook round trip through the sandbox's worker boundary vs a keep-alive Node.js webhook"
+go run ./bench/jsapps -bin bin/voxrun -n 20000
+
 echo "== checkpoint per verb"
 go test -run '^$' -bench Checkpoint -benchtime 20000x ./runtime/
 

@@ -189,7 +189,7 @@ func run(bin string, n, workers, conc int) error {
 
 // concurrentMemory measures the RSS that conc invocations in flight at once
 // add (workers and parent together, sampled every 20 ms), each holding a
-// 256 KiB string and a 10,000-element array while it awaits a fetch that
+// 256 KiB string and a 2,000-element array while it awaits a fetch that
 // takes 400 ms, so that an invocation's own memory shows.
 func concurrentMemory(bin string, conc int, hc *http.Client, slowURL string, live *memory.Store, notFound func(error) bool) error {
 	pool, err := sandbox.New(sandbox.Config{Command: []string{bin}, Workers: conc, HTTPClient: hc, KV: live, KVNotFound: notFound})
@@ -198,7 +198,7 @@ func concurrentMemory(bin string, conc int, hc *http.Client, slowURL string, liv
 	}
 	defer pool.Close()
 	src := `export default { async call(req, ctx) {
-  const s = 'x'.repeat(256 * 1024); const a = []; for (let i = 0; i < 10000; i++) a.push({i, s: 'n' + i});
+  const s = 'x'.repeat(256 * 1024); const a = []; for (let i = 0; i < 2000; i++) a.push({i, s: 'n' + i});
   const r = await ctx.fetch(ctx.env.SLOW);
   return [{verb: 'say', text: s.slice(0, 8) + a.length + (await r.text())}];
 } }`
@@ -237,6 +237,7 @@ func concurrentMemory(bin string, conc int, hc *http.Client, slowURL string, liv
 		}
 	}()
 	var failed int
+	var firstErr error
 	var mu sync.Mutex
 	for range conc {
 		wg.Add(1)
@@ -245,6 +246,9 @@ func concurrentMemory(bin string, conc int, hc *http.Client, slowURL string, liv
 			if _, err := pool.Invoke(ctx, inv); err != nil {
 				mu.Lock()
 				failed++
+				if firstErr == nil {
+					firstErr = err
+				}
 				mu.Unlock()
 			}
 		}()
@@ -252,8 +256,11 @@ func concurrentMemory(bin string, conc int, hc *http.Client, slowURL string, liv
 	wg.Wait()
 	close(stop)
 	sampler.Wait()
-	fmt.Printf("memory: %d concurrent invocations (each holding ~0.5 MiB of its own): RSS %0.1f → %0.1f MiB, %.2f MiB per concurrent invocation (beside its worker); %d failed\n",
+	fmt.Printf("memory: %d invocations in flight at once (each holding a 256 KiB string and 2,000 objects): RSS %0.1f → %0.1f MiB, %.2f MiB per concurrent invocation (beside its worker); %d failed\n",
 		conc, float64(before)/1024, float64(peak.Load())/1024, float64(peak.Load()-before)/float64(conc)/1024, failed)
+	if firstErr != nil {
+		fmt.Printf("  first failure: %v\n", firstErr)
+	}
 	return nil
 }
 
