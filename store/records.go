@@ -76,6 +76,8 @@ type AccountLimit struct {
 // JSAppSID names the JS app that answers the application's hooks instead of
 // CallHook; FallbackJSAppSID a JS app that answers when the webhook fails.
 // Both belong to the application's own account (the store refuses others).
+// HookTimeoutSecs bounds each attempt of the application's hooks, in
+// seconds; 0 keeps the node's hook_timeout (10 s by default).
 type Application struct {
 	ApplicationSID           string    `db:"application_sid" json:"application_sid"`
 	Name                     string    `db:"name" json:"name"`
@@ -95,6 +97,7 @@ type Application struct {
 	SpeechRecognizerLanguage string    `db:"speech_recognizer_language" json:"speech_recognizer_language"`
 	RecordAllCalls           bool      `db:"record_all_calls" json:"record_all_calls"`
 	StrictVerbs              bool      `db:"strict_verbs" json:"strict_verbs"`
+	HookTimeoutSecs          int       `db:"hook_timeout_secs" json:"hook_timeout_secs"`
 	EnvVars                  string    `db:"env_vars,null,secret" json:"env_vars,omitempty"`
 	CreatedAt                time.Time `db:"created_at" json:"created_at"`
 }

@@ -81,7 +81,7 @@ func TestUpgrade(t *testing.T) {
 			st, err := db.MigrationStatus(ctx)
 			require.NoError(t, err)
 			require.Zero(t, st.Current, "a new database has nothing applied")
-			require.Equal(t, int64(3), st.Latest)
+			require.Equal(t, int64(4), st.Latest)
 			require.Empty(t, st.Tables)
 
 			applied, err := db.MigrateTo(ctx, 1)
@@ -128,7 +128,7 @@ func TestUpgrade(t *testing.T) {
 			// Upgrade, twice: the second is a no-op.
 			applied, err = db.Migrate(ctx)
 			require.NoError(t, err)
-			require.Equal(t, []int64{2, 3}, applied)
+			require.Equal(t, []int64{2, 3, 4}, applied)
 			applied, err = db.Migrate(ctx)
 			require.NoError(t, err)
 			require.Empty(t, applied)
@@ -141,6 +141,7 @@ func TestUpgrade(t *testing.T) {
 			require.True(t, hasIndex(t, db, "alerts", "alerts_account_created_idx"))
 			require.Equal(t, 2, versions["js_apps"])
 			require.Equal(t, 1, versions["js_app_invocations"])
+			require.Equal(t, 3, versions["applications"])
 
 			js, err := db.JSApps(store.Admin()).Get(ctx, jsApp)
 			require.NoError(t, err)
@@ -165,11 +166,12 @@ func TestUpgrade(t *testing.T) {
 
 			st, err = db.MigrationStatus(ctx)
 			require.NoError(t, err)
-			require.Equal(t, sqlstore.MigrationStatus{Driver: d.name, Current: 3, Latest: 3,
+			require.Equal(t, sqlstore.MigrationStatus{Driver: d.name, Current: 4, Latest: 4,
 				Migrations: st.Migrations, Tables: st.Tables}, st)
-			require.Len(t, st.Migrations, 3)
+			require.Len(t, st.Migrations, 4)
 			require.Equal(t, "0002_recent_calls_indexes.sql", st.Migrations[1].Name)
 			require.Equal(t, "0003_js_apps.sql", st.Migrations[2].Name)
+			require.Equal(t, "0004_application_hook_timeout.sql", st.Migrations[3].Name)
 			for _, m := range st.Migrations {
 				require.True(t, m.Applied(), m.Name)
 			}
@@ -198,7 +200,7 @@ func TestSchemaTooNew(t *testing.T) {
 			st, err := db.MigrationStatus(ctx)
 			require.NoError(t, err)
 			require.Equal(t, int64(99), st.Current)
-			require.Equal(t, int64(3), st.Latest)
+			require.Equal(t, int64(4), st.Latest)
 		})
 	}
 }
@@ -234,7 +236,7 @@ func TestConcurrentMigrate(t *testing.T) {
 			for a := range applied {
 				total += a
 			}
-			require.Equal(t, 3, total, "each migration ran exactly once")
+			require.Equal(t, 4, total, "each migration ran exactly once")
 		})
 	}
 }

@@ -204,11 +204,13 @@ func testCRUD(t *testing.T, p store.Provisioning) {
 		{"Applications", func(t *testing.T) {
 			crud(t, p.Applications(s), &store.Application{Name: unique("app"), CallHook: &store.Webhook{URL: "https://a.example.com/c"},
 				AppJSON: `[{"verb":"say","text":"hi"}]`, EnvVars: `{"TOKEN":"x"}`, JSAppSID: tn.jsApp, SpeechSynthesisVendor: "google",
-				SpeechSynthesisLanguage: "en-US", SpeechRecognizerVendor: "google", SpeechRecognizerLanguage: "en-US", StrictVerbs: true},
+				SpeechSynthesisLanguage: "en-US", SpeechRecognizerVendor: "google", SpeechRecognizerLanguage: "en-US", StrictVerbs: true,
+				HookTimeoutSecs: 4},
 				func(r store.Application) string { return r.ApplicationSID },
-				store.Patch{"name": "renamed", "record_all_calls": true, "app_json": ""},
+				store.Patch{"name": "renamed", "record_all_calls": true, "app_json": "", "hook_timeout_secs": 25},
 				func(t *testing.T, got store.Application) {
 					require.Equal(t, "renamed", got.Name)
+					require.Equal(t, 25, got.HookTimeoutSecs)
 					require.True(t, got.RecordAllCalls)
 					require.Empty(t, got.AppJSON)
 					require.Equal(t, tn.account, got.AccountSID)
