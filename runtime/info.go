@@ -168,6 +168,11 @@ func (a *Application) resolve(url_, method, user, pass string) apps.Hook {
 	if isAbsolute(url_) || a.CallHook.URL == "" {
 		return h
 	}
+	if js, ok := strings.CutPrefix(a.CallHook.URL, "js:"); ok {
+		// A JS app (js:APP): its handler names ride after the app.
+		h.URL = "js:" + strings.TrimSuffix(js, "/") + "/" + strings.TrimPrefix(url_, "/")
+		return h
+	}
 	base, err := url.Parse(a.CallHook.URL)
 	if err != nil {
 		return h

@@ -167,11 +167,13 @@ func applicationOf(ctx context.Context, acct store.Account, a store.Application,
 		if err != nil {
 			return app, err
 		}
-		// The JS app answers every hook; its status handler gets the
-		// status events.
+		// The JS app answers every hook (js:APP names it in the timeline;
+		// relative actionHooks become js:APP/menu); its status handler
+		// gets the status events.
 		app.App, app.FallbackHook = jsApp, nil
+		app.CallHook = apps.Hook{URL: "js:" + a.JSAppSID}
 		if app.StatusHook == nil {
-			app.StatusHook = &apps.Hook{URL: "status"}
+			app.StatusHook = &apps.Hook{URL: "js:" + a.JSAppSID + "/status"}
 		}
 		return app, nil
 	case a.CallHook != nil && a.CallHook.URL != "":
