@@ -76,7 +76,24 @@ func (s *Session) snapshot(running *verbs.Step) Checkpoint {
 
 // checkpoint writes the call's state before running step.
 func (s *Session) checkpoint(ctx context.Context, step verbs.Step) {
-	cp := s.snapshot(&step)
+	s.checkpointStep(ctx, &step)
+}
+
+// checkpointNow writes the call's state as it stands, with the verb that
+// runs; not once the call has finished (finish removes the checkpoint).
+func (s *Session) checkpointNow(ctx context.Context) {
+	s.mu.Lock()
+	step, finished := s.step, s.finished
+	s.mu.Unlock()
+	if !finished {
+		s.checkpointStep(ctx, step)
+	}
+}
+
+// checkpointStep writes the call's state with running the verb that runs
+// (nil between verbs).
+func (s *Session) checkpointStep(ctx context.Context, running *verbs.Step) {
+	cp := s.snapshot(running)
 	b, err := json.Marshal(cp)
 	if err != nil {
 		s.log.Error("checkpoint not encoded", "err", err)
@@ -111,4 +128,29 @@ func (m *Manager) Resume(cp Checkpoint) ([]verbs.Entry, error) {
 		plan = append(verbs.Plan{*cp.Running}, plan...)
 	}
 	return m.deps.Registry.DecodePlan(plan)
+}
+
+// restore rebuilds a session from a checkpoint, on leg, for app: the call
+// information, its state and status, customerData, the session defaults,
+// the room, and the verb stack with the verb that was running first. It
+// is not started; snapshotting it before its first verb gives the
+// checkpoint back.
+func (m *Manager) restore(cp Checkpoint, leg Leg, app Application) (*Session, error) {
+	entries, err := m.Resume(cp)
+	if err != nil {
+		return nil, err
+	}
+	info := CallInfo{CallSID: cp.CallSID, AccountSID: cp.AccountSID, ApplicationSID: cp.ApplicationSID,
+		Direction: cp.Direction, From: cp.From, To: cp.To, CallID: cp.Dialog.CallID}
+	s := newSession(m, leg, info, app)
+	s.status, s.sipStatus = cp.Status, cp.SIPStatus
+	if cp.Answered {
+		s.state = verbs.StateAnswered
+		s.answeredAt = cp.UpdatedAt
+	}
+	s.customerData = cp.CustomerData
+	s.settings = cp.Settings
+	s.room = cp.Room
+	s.stack = entries
+	return s, nil
 }

@@ -525,11 +525,15 @@ func (d *dialRun) bridge(ctx context.Context, w *attempt) map[string]any {
 	s.mu.Lock()
 	s.bridged = c
 	s.mu.Unlock()
+	// The room is part of both calls' resumable state.
+	s.checkpointNow(ctx)
+	c.checkpointNow(ctx)
 	defer func() {
 		for _, x := range []*Session{s, c} {
 			x.mu.Lock()
 			x.room, x.member, x.bridged = "", nil, nil
 			x.mu.Unlock()
+			x.checkpointNow(context.WithoutCancel(ctx))
 		}
 	}()
 	s.log.Info("dial: bridged", "child_call_sid", c.info.CallSID, "target", w.target.Key())

@@ -111,6 +111,8 @@ type Session struct {
 	settings     verbs.Settings
 	stack        []verbs.Entry
 	running      string
+	// step is the running verb's step, for checkpoints taken while it runs.
+	step *verbs.Step
 	startedAt    time.Time
 	answeredAt   time.Time
 	endedBy      string
@@ -360,6 +362,8 @@ func (s *Session) pop() (verbs.Entry, bool) {
 	e := s.stack[0]
 	s.stack = s.stack[1:]
 	s.running = e.Step.Verb
+	step := e.Step
+	s.step = &step
 	return e, true
 }
 
@@ -384,7 +388,7 @@ func (s *Session) loop(ctx context.Context) {
 		out, err, ended := s.runVerb(ctx, entry)
 		s.obs.verbEnd(entry, out, err)
 		s.mu.Lock()
-		s.running = ""
+		s.running, s.step = "", nil
 		s.mu.Unlock()
 		if ended {
 			return

@@ -30,6 +30,8 @@ func (s *Session) publishStatus(ctx context.Context, status string, sipStatus in
 	if err := s.m.deps.Live.PutCall(ctx, s.info.AccountSID, s.info.CallSID, s.liveFields()); err != nil {
 		s.log.Warn("live state: cannot record the call", "err", err)
 	}
+	// A state change is a checkpoint too (answered, a B leg's dialog).
+	s.checkpointNow(ctx)
 	s.queueStatus(s.payload(extra))
 }
 
