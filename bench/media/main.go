@@ -24,9 +24,9 @@
 // Reported per step, over a window after a warm-up: voxrun's CPU (cores),
 // the peer's, their ratio, µs of voxrun CPU per packet (sent + received),
 // packets lost both ways (RFC 3550 at voxrun, sequence numbers at the
-// peer), the p99 and max deviation of the interarrival time from 20 ms as
-// the peer sees voxrun's packets (an upper bound of voxrun's send jitter:
-// it includes the peer's own scheduling), the p99 lateness of voxrun's
+// peer), the p99 and max deviation of the interarrival time from 20 ms of
+// voxrun's packets at the peer (kernel receive times, SO_TIMESTAMPNS: the
+// send jitter as the far end sees it), the p99 lateness of voxrun's
 // frames against the clock's schedule (play), the largest RFC 3550 jitter
 // a leg computed, the clock's late and skipped ticks, and the heap per leg.
 // The knee is the most legs with no loss, no skipped tick and a p99 under

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"golang.org/x/sys/unix"
 
 	"github.com/voxrun/voxrun/media/g711"
 )
@@ -125,6 +127,11 @@ func runPeer() error {
 		}
 		conns[i] = c
 		own[i] = uint16(c.LocalAddr().(*net.UDPAddr).Port)
+		// Kernel arrival times, so that the interarrival figures are
+		// voxrun's sending and not this process's own scheduling.
+		if rc, err := c.SyscallConn(); err == nil {
+			_ = rc.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) })
+		}
 	}
 	if err := json.NewEncoder(os.Stdout).Encode(own); err != nil {
 		return err
@@ -140,13 +147,14 @@ func runPeer() error {
 	for i, c := range conns {
 		wg.Go(func() {
 			buf := make([]byte, 1500)
+			oob := make([]byte, 64)
 			var pkt rtp.Header
 			for {
-				m, _, err := c.ReadFromUDPAddrPort(buf)
+				m, oobn, _, _, err := c.ReadMsgUDPAddrPort(buf, oob)
 				if err != nil {
 					return
 				}
-				now := time.Now()
+				now := arrival(oob[:oobn])
 				if _, err := pkt.Unmarshal(buf[:m]); err != nil {
 					continue
 				}
@@ -190,6 +198,22 @@ func runPeer() error {
 		}
 	}
 	return json.NewEncoder(os.Stdout).Encode(rep)
+}
+
+// arrival reads the SCM_TIMESTAMPNS control message (the kernel's receive
+// time), or returns now.
+func arrival(oob []byte) time.Time {
+	h := unix.CmsgLen(0)
+	if len(oob) >= h+16 {
+		level := int32(binary.NativeEndian.Uint32(oob[8:]))
+		typ := int32(binary.NativeEndian.Uint32(oob[12:]))
+		if level == unix.SOL_SOCKET && typ == unix.SCM_TIMESTAMPNS {
+			sec := int64(binary.NativeEndian.Uint64(oob[h:]))
+			nsec := int64(binary.NativeEndian.Uint64(oob[h+8:]))
+			return time.Unix(sec, nsec)
+		}
+	}
+	return time.Now()
 }
 
 // send writes one 20 ms PCMU packet to every target per period, paced
