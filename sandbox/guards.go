@@ -14,7 +14,7 @@ import (
 type guards struct {
 	r          *goja.Runtime
 	w          *worker
-	rangeErr   goja.Value
+	arrayCtor  *goja.Object // the intrinsic Array, before the proxy
 	parseFn    goja.Callable
 	stringify0 goja.Callable
 }
@@ -28,11 +28,15 @@ func (g *guards) limits() Limits {
 
 // throw raises a RangeError in the script.
 func (g *guards) throw(format string, args ...any) {
-	obj, err := g.r.New(g.rangeErr, g.r.ToValue(fmt.Sprintf(format, args...)))
-	if err != nil {
-		panic(err)
+	msg := fmt.Sprintf(format, args...)
+	// RangeError is looked up when needed (most runtimes never throw one);
+	// a script that replaced it gets a TypeError with the same message.
+	if ctor, ok := g.r.Get("RangeError").(*goja.Object); ok {
+		if obj, err := g.r.New(ctor, g.r.ToValue(msg)); err == nil {
+			panic(obj)
+		}
 	}
-	panic(obj)
+	panic(g.r.NewTypeError(msg))
 }
 
 func mustFunc(v goja.Value) goja.Callable {
@@ -77,10 +81,12 @@ func arrayLength(r *goja.Runtime, v goja.Value) float64 {
 }
 
 func installGuards(r *goja.Runtime, w *worker) *guards {
-	g := &guards{r: r, w: w, rangeErr: r.Get("RangeError")}
+	g := &guards{r: r, w: w}
 	global := r.GlobalObject()
 
-	str := global.Get("String").ToObject(r).Get("prototype").ToObject(r)
+	// The intrinsic prototypes, reached without the global constructors
+	// (which a script can only name, and which are guarded lazily below).
+	str := r.ToValue("").ToObject(r).Prototype()
 	repeat := mustFunc(str.Get("repeat"))
 	_ = str.Set("repeat", func(c goja.FunctionCall) goja.Value {
 		n := c.Argument(0).ToFloat()
@@ -99,8 +105,8 @@ func installGuards(r *goja.Runtime, w *worker) *guards {
 		})
 	}
 
-	arrayCtor := global.Get("Array").ToObject(r)
-	arr := arrayCtor.Get("prototype").ToObject(r)
+	arr := r.NewArray().Prototype()
+	g.arrayCtor = arr.Get("constructor").ToObject(r)
 	fill := mustFunc(arr.Get("fill"))
 	_ = arr.Set("fill", func(c goja.FunctionCall) goja.Value {
 		if n := arrayLength(r, c.This); n > float64(g.limits().MaxArrayLength) {
@@ -113,44 +119,22 @@ func installGuards(r *goja.Runtime, w *worker) *guards {
 		g.checkJoin(c.This, c.Argument(0))
 		return call(join, c.This, c.Arguments...)
 	})
-	from := mustFunc(arrayCtor.Get("from"))
-	_ = arrayCtor.Set("from", func(c goja.FunctionCall) goja.Value {
-		if o, ok := c.Argument(0).(*goja.Object); ok && o.ClassName() == "Object" {
-			if n := arrayLength(r, o); n > float64(g.limits().MaxArrayLength) {
-				g.throw("Array.from of length %.0f; at most %d", n, g.limits().MaxArrayLength)
-			}
+	// Array(n), new Array(n) and Array.from: the global Array becomes a
+	// guarded proxy of the constructor the first time a script names it.
+	var guarded goja.Value
+	getArray := r.ToValue(func(goja.FunctionCall) goja.Value {
+		if guarded == nil {
+			guarded = g.guardArrayConstructor()
 		}
-		return call(from, c.This, c.Arguments...)
+		return guarded
 	})
-	// Array(n) and new Array(n): a proxy of the constructor that checks n.
-	ctorCall := mustFunc(arrayCtor)
-	construct, _ := goja.AssertConstructor(arrayCtor)
-	checkLen := func(args []goja.Value) {
-		if len(args) == 1 {
-			if _, isObj := args[0].(*goja.Object); !isObj {
-				if _, isStr := args[0].(goja.String); !isStr {
-					if n := args[0].ToFloat(); n > float64(g.limits().MaxArrayLength) {
-						g.throw("Array(%.0f): at most %d elements", n, g.limits().MaxArrayLength)
-					}
-				}
-			}
-		}
-	}
-	proxy := r.NewProxy(arrayCtor, &goja.ProxyTrapConfig{
-		Apply: func(_ *goja.Object, this goja.Value, args []goja.Value) goja.Value {
-			checkLen(args)
-			return call(ctorCall, this, args...)
-		},
-		Construct: func(_ *goja.Object, args []goja.Value, newTarget *goja.Object) *goja.Object {
-			checkLen(args)
-			o, err := construct(newTarget, args...)
-			if err != nil {
-				panic(err)
-			}
-			return o
-		},
+	setArray := r.ToValue(func(c goja.FunctionCall) goja.Value {
+		guarded = c.Argument(0)
+		return goja.Undefined()
 	})
-	_ = global.Set("Array", proxy)
+	_ = global.DefineAccessorProperty("Array", getArray, setArray, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	// [].constructor is the same guarded constructor (species lookups too).
+	_ = arr.DefineAccessorProperty("constructor", getArray, nil, goja.FLAG_TRUE, goja.FLAG_FALSE)
 
 	json := global.Get("JSON").ToObject(r)
 	g.parseFn = mustFunc(json.Get("parse"))
@@ -165,6 +149,46 @@ func installGuards(r *goja.Runtime, w *worker) *guards {
 		return g.stringifyJS(c.Argument(0), c.Argument(1), c.Argument(2), g.limits().MaxJSONBytes)
 	})
 	return g
+}
+
+// guardArrayConstructor returns the global Array: a native constructor
+// that refuses Array(n) past MaxArrayLength and otherwise constructs with
+// the intrinsic one (so instanceof, subclasses and Array.prototype work as
+// before), with isArray, of and a guarded from.
+func (g *guards) guardArrayConstructor() goja.Value {
+	r := g.r
+	intrinsic := g.arrayCtor
+	construct, _ := goja.AssertConstructor(intrinsic)
+	ctor := r.ToValue(func(c goja.ConstructorCall) *goja.Object {
+		if len(c.Arguments) == 1 {
+			a := c.Arguments[0]
+			if _, isObj := a.(*goja.Object); !isObj {
+				if _, isStr := a.(goja.String); !isStr {
+					if n := a.ToFloat(); n > float64(g.limits().MaxArrayLength) {
+						g.throw("Array(%.0f): at most %d elements", n, g.limits().MaxArrayLength)
+					}
+				}
+			}
+		}
+		o, err := construct(c.NewTarget, c.Arguments...)
+		if err != nil {
+			panic(err)
+		}
+		return o
+	}).(*goja.Object)
+	_ = ctor.DefineDataProperty("prototype", intrinsic.Get("prototype"), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
+	_ = ctor.Set("isArray", intrinsic.Get("isArray"))
+	_ = ctor.Set("of", intrinsic.Get("of"))
+	from := mustFunc(intrinsic.Get("from"))
+	_ = ctor.Set("from", func(c goja.FunctionCall) goja.Value {
+		if o, ok := c.Argument(0).(*goja.Object); ok && o.ClassName() == "Object" {
+			if n := arrayLength(r, o); n > float64(g.limits().MaxArrayLength) {
+				g.throw("Array.from of length %.0f; at most %d", n, g.limits().MaxArrayLength)
+			}
+		}
+		return call(from, intrinsic, c.Arguments...)
+	})
+	return ctor
 }
 
 // checkJoin refuses a join whose result would pass MaxStringBytes.

@@ -158,3 +158,27 @@ func TestQuotasAndLimitsReachTheScriptAsErrors(t *testing.T) {
 	require.Equal(t, "3 more log lines dropped (at most 2 per invocation)", res.Logs[2].Message)
 	require.True(t, errors.Is(nil, nil))
 }
+
+// The guards refuse what amplifies allocation by every route (the global,
+// [].constructor, species, subclasses) and leave the rest of the language as
+// it was.
+func TestGuardsKeepTheLanguageWorking(t *testing.T) {
+	p := newTestPool(t, Config{Workers: 1})
+	res, err := invoke(p, "lang@1", `export default { call() {
+  const refused = [() => Array(1e9), () => new Array(1e9), () => [].constructor(1e9), () => Array.from({length: 1e9}),
+    () => [1].map(x => x).constructor(1e9), () => { class A extends Array {}; return new A(1e9) },
+    () => 'ab'.repeat(1e7), () => 'a'.padEnd(1e7), () => Array(9e4).fill('0123456789abcdef').join(''), () => JSON.parse(' '.repeat(2e6))]
+    .map(f => { try { f(); return 'allowed' } catch (e) { return e.name } });
+  class B extends Array {}
+  const b = new B(2);
+  const works = [Array.isArray([]), [] instanceof Array, [].constructor === Array, Array.of(1, 2).length, new Array(3).length,
+    Array(1, 2).length, [1, 2, 3].map(x => x * 2).join('-'), b.length, b instanceof B, Array.from([1, 2]).length,
+    'ab'.repeat(3), '7'.padStart(3, '0'), JSON.stringify({a: [1, {b: 2}]}, null, 1).length, JSON.parse('{"x":[1]}').x[0],
+    JSON.stringify({a: 1, b: 2, c: 3}, ['a', 'c']), JSON.stringify({n: 5}, (k, v) => typeof v === 'number' ? v * 2 : v)];
+  return [{verb: 'tag', data: {refused, works}}];
+} }`)
+	require.NoError(t, err)
+	require.JSONEq(t, `[{"verb":"tag","data":{
+  "refused":["RangeError","RangeError","RangeError","RangeError","RangeError","RangeError","RangeError","RangeError","RangeError","RangeError"],
+  "works":[true,true,true,2,3,2,"2-4-6",2,true,2,"ababab","007",37,1,"{\"a\":1,\"c\":3}","{\"n\":10}"]}}]`, string(res.Verbs))
+}
