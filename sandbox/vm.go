@@ -3,7 +3,10 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -103,12 +106,14 @@ func (inv *invocation) run(prg *goja.Program, m *invokeMsg) *resultMsg {
 	if err != nil {
 		return inv.fail(err)
 	}
-	if p, ok := ret.Export().(*goja.Promise); ok {
+	// (Export only a promise: exporting any other object copies all of it.)
+	if o, ok := ret.(*goja.Object); ok && o.ExportType() == promiseType {
+		p, _ := o.Export().(*goja.Promise)
 		switch p.State() {
 		case goja.PromiseStateFulfilled:
 			ret = p.Result()
 		case goja.PromiseStateRejected:
-			return inv.result(KindException, "the handler's promise was rejected: "+describe(p.Result()))
+			return inv.result(KindException, describe(p.Result())+stackPosition(p.Result()))
 		default:
 			return inv.result(KindException, "the handler's promise never settled (there is no event loop: await ctx.fetch and ctx.kv only)")
 		}
@@ -202,6 +207,34 @@ func at(stack []goja.StackFrame) string {
 		}
 	}
 	return ""
+}
+
+var promiseType = reflect.TypeOf((*goja.Promise)(nil))
+
+// stackPos finds the innermost position in the app in an error's stack.
+var stackPos = regexp.MustCompile(`app\.js:(\d+):(\d+)`)
+
+// stackPosition is " (app.js:L:C)" from an Error's stack, for errors that
+// reach the host as values (a rejected promise) rather than exceptions.
+func stackPosition(v goja.Value) string {
+	o, ok := v.(*goja.Object)
+	if !ok {
+		return ""
+	}
+	st := o.Get("stack")
+	if st == nil || goja.IsUndefined(st) {
+		return ""
+	}
+	m := stackPos.FindStringSubmatch(st.String())
+	if m == nil {
+		return ""
+	}
+	line, _ := strconv.Atoi(m[1])
+	col, _ := strconv.Atoi(m[2])
+	if line == 1 {
+		col -= len(modulePrefix)
+	}
+	return fmt.Sprintf(" (%s:%d:%d)", programName, line, max(col, 1))
 }
 
 // describe is what an error value says: "Error: message" for Error objects.

@@ -314,7 +314,7 @@ func TestFailuresAreHookErrors(t *testing.T) {
 		contains  string
 	}{
 		{"throws", `export default { call() { throw new TypeError('bad input') } }`, callHook, apps.FailBody, OutcomeError, "TypeError: bad input"},
-		{"rejects", `export default { async call() { throw new Error('async bad') } }`, callHook, apps.FailBody, OutcomeError, "async bad"},
+		{"rejects", "export default {\n  async call() { await 1; throw new Error('async bad') } }", callHook, apps.FailBody, OutcomeError, "Error: async bad (app.js:2:"},
 		{"returns an object", `export default { call() { return {verb: 'say'} } }`, callHook, apps.FailBody, OutcomeError, "verb array"},
 		{"no handler for the hook", `export default { call() { return [] } }`, menuHook, apps.FailBody, OutcomeError, "'/menu'"},
 		{"compile error", "export default {\n  call() { return [ }\n}", callHook, apps.FailBody, OutcomeError, "line 2"},
