@@ -61,8 +61,10 @@ type fakeLeg struct {
 	events   []string
 	rejected int
 	headers  map[string]string
-	answered chan struct{}
-	panicOn  string
+	// ringHeaders are the last 180's headers.
+	ringHeaders map[string]string
+	answered    chan struct{}
+	panicOn     string
 }
 
 func newFakeLeg() *fakeLeg {
@@ -97,7 +99,7 @@ func (l *fakeLeg) Progress(context.Context) error { l.record("183"); return nil 
 func (l *fakeLeg) Ring(_ context.Context, h map[string]string) error {
 	l.record("180")
 	l.mu.Lock()
-	l.headers = h
+	l.headers, l.ringHeaders = h, h
 	l.mu.Unlock()
 	return nil
 }

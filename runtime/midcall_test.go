@@ -29,11 +29,9 @@ func TestMidCallHookFailure(t *testing.T) {
 		{name: "500", hook: "/fail", reply: "500", alert: "webhook-failure", statusError: true},
 		{name: "invalid JSON", hook: "/fail", reply: `[{"verb":"say",`, alert: "webhook-failure", statusError: true},
 		{name: "connection refused", hook: down, alert: "webhook-connection-failure", statusError: true},
-		// An invalid document raises invalid-app-payload and the stack goes
-		// on, but session.go's actionHook does not tell the status hook yet:
-		// set statusError once it does (the change is described in the
-		// report of the verb-interpreter review, item 3).
-		{name: "invalid document", hook: "/fail", reply: `[{"verb":"pause","length":"forever"}]`, alert: "invalid-app-payload"},
+		// An invalid document raises invalid-app-payload, tells the status
+		// hook, and the stack goes on.
+		{name: "invalid document", hook: "/fail", reply: `[{"verb":"pause","length":"forever"}]`, alert: "invalid-app-payload", statusError: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

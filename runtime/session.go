@@ -522,6 +522,8 @@ func (s *Session) actionHook(ctx context.Context, out verbs.Outcome) {
 	}
 	entries, err := s.decode(ctx, reply.Verbs)
 	if err != nil {
+		s.log.Warn("action hook returned an invalid document; continuing", "hook", h.URL, "err", err)
+		s.queueStatus(s.payload(map[string]any{"error": fmt.Sprintf("invalid actionHook response from %s: %v", h.URL, err)}))
 		return
 	}
 	s.replaceStack(entries)

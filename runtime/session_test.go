@@ -252,14 +252,23 @@ func TestPanicInOneCallLeavesOthersRunning(t *testing.T) {
 func TestEmptyStackHangsUpAndPreconditions(t *testing.T) {
 	h := newHarness(t)
 	srv := newHookServer(t, map[string]string{
-		"/call": `[{"verb":"alert","message":"info=alert-internal"},{"verb":"answer"},{"verb":"sip:decline","status":603}]`,
+		"/call": `[{"verb":"alert","message":"info=alert-internal"},{"verb":"answer"},{"verb":"alert","message":"answered now"},{"verb":"sip:decline","status":603}]`,
 	})
 	leg := newFakeLeg()
 	s, err := h.m.Start(context.Background(), leg, callInfo("c-pre"), h.app(srv))
 	require.NoError(t, err)
 	waitDone(t, s)
-	require.Equal(t, []string{"180", "answer", "bye"}, leg.Events(), "sip:decline after the answer is refused; the empty stack hangs up")
-	require.Contains(t, h.records.alertTypes(), "application-error")
+	require.Equal(t, []string{"180", "answer", "bye"}, leg.Events(), "alert rings only before the answer; sip:decline after the answer is refused; the empty stack hangs up")
+	require.Equal(t, "info=alert-internal", leg.ringHeaders["Alert-Info"])
+	types := h.records.alertTypes()
+	require.Contains(t, types, "application-error")
+	n := 0
+	for _, t := range types {
+		if t == "alert-from-application" {
+			n++
+		}
+	}
+	require.Equal(t, 2, n, "each alert verb records its message, as jambonz does")
 }
 
 func TestDrainRefusesNewCallsAndEndsRunningOnes(t *testing.T) {

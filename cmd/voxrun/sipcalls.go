@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -147,6 +148,7 @@ func applicationOf(ctx context.Context, acct store.Account, a store.Application,
 		FallbackHook:       hookOf(a.FallbackHook),
 		App:                r.hooks,
 		StrictVerbs:        a.StrictVerbs,
+		HookTimeout:        time.Duration(a.HookTimeoutSecs) * time.Second,
 		Voice:              runtime.Voice{Vendor: a.SpeechSynthesisVendor, Language: a.SpeechSynthesisLanguage, Voice: a.SpeechSynthesisVoice},
 	}
 	if a.EnvVars != "" {

@@ -1,5 +1,7 @@
-// Package alert is the alert verb: a 180 Ringing carrying an Alert-Info
-// header (distinctive ringing), before the call is answered.
+// Package alert is the alert verb: before the answer, a 180 Ringing
+// carrying an Alert-Info header (distinctive ringing); in any state, an
+// alert of type alert-from-application with its message, as jambonz
+// records it.
 package alert
 
 import (
@@ -35,8 +37,11 @@ func (*Alert) Name() string { return Name }
 
 // Run implements verbs.Verb.
 func (a *Alert) Run(ctx context.Context, call verbs.Call) (verbs.Outcome, error) {
+	if al, ok := call.(verbs.Alerter); ok && a.Message != "" {
+		al.Alert(ctx, AlertType, a.Message)
+	}
 	if call.State() != verbs.StateEarly {
-		return verbs.Outcome{}, fmt.Errorf("%w: alert only before the call is answered", verbs.ErrPrecondition)
+		return verbs.Outcome{}, nil // answered: the alert is recorded, there is nothing to ring
 	}
 	r, err := verbs.Need[verbs.Ringer](call, Name, "an unanswered inbound leg")
 	if err != nil {
@@ -44,3 +49,6 @@ func (a *Alert) Run(ctx context.Context, call verbs.Call) (verbs.Outcome, error)
 	}
 	return verbs.Outcome{}, r.Ring(ctx, map[string]string{"Alert-Info": a.Message})
 }
+
+// AlertType is the type of the alert the verb records (jambonz's).
+const AlertType = "alert-from-application"
