@@ -42,8 +42,10 @@ func wrap(source string) string {
 
 // Check compiles source as a JS app module and reports the first syntax or
 // early error as a *CompileError with its line and column. It runs in the
-// calling process (no worker): the REST API uses it to refuse a version
-// with 422 before storing it.
+// calling process, without a worker. goja's parser recurses once per level
+// of nesting, so a hostile source of 256 KiB of "[[[[" or "!!!!" grows the
+// caller's stack to hundreds of MiB for as long as it parses: a server
+// checking uploads should use Pool.Check, which parses in a worker.
 func Check(source string) error {
 	_, err := compile(source)
 	return err

@@ -1,8 +1,10 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -77,3 +79,22 @@ func TestFrameCodecRoundTrip(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func TestPoolCheckParsesInAWorker(t *testing.T) {
+	p := newTestPool(t, Config{Workers: 1})
+	ctx := context.Background()
+	require.NoError(t, p.Check(ctx, "export default { call: () => [] }"))
+	var ce *CompileError
+	require.True(t, errors.As(p.Check(ctx, "export default {\n  call() { return [ }\n}"), &ce))
+	require.Equal(t, 2, ce.Line)
+	// Nesting that would take the parser's stack to hundreds of MiB kills a
+	// worker, not this process.
+	for _, bomb := range []string{"module.exports = " + strings.Repeat("[", 250_000), "module.exports = " + strings.Repeat("!", 250_000) + "1"} {
+		err := p.Check(ctx, bomb)
+		require.True(t, errors.As(err, &ce), "%v", err)
+		require.Equal(t, 1, ce.Line)
+	}
+	require.False(t, p.Suspended(checkApp))
+	require.NoError(t, p.Check(ctx, "module.exports = {}"), "the replacement worker checks the next source")
+	require.ErrorIs(t, p.Check(ctx, strings.Repeat(" ", MaxSourceBytes+1)), ErrSourceTooBig)
+}

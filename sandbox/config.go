@@ -181,6 +181,8 @@ type Invocation struct {
 	Env json.RawMessage
 	// State is ctx.state, a JSON object (nil: {}).
 	State json.RawMessage
+
+	check bool // compile only (Pool.Check)
 }
 
 // LogEntry is one line the script logged with ctx.log or console.

@@ -11,6 +11,8 @@ type invokeMsg struct {
 	env      []byte
 	state    []byte
 	limits   Limits
+	// check asks only to compile the source (Pool.Check).
+	check bool
 }
 
 func (m *invokeMsg) encode(e *encoder) {
@@ -32,6 +34,11 @@ func (m *invokeMsg) encode(e *encoder) {
 	e.uint(uint64(l.MaxLogLineBytes))
 	e.uint(uint64(l.MaxFetches))
 	e.uint(uint64(l.MaxKVOps))
+	if m.check {
+		e.byte(1)
+	} else {
+		e.byte(0)
+	}
 }
 
 func (m *invokeMsg) decode(d *decoder) {
@@ -53,6 +60,7 @@ func (m *invokeMsg) decode(d *decoder) {
 	l.MaxLogLineBytes = d.int()
 	l.MaxFetches = d.int()
 	l.MaxKVOps = d.int()
+	m.check = d.byte() == 1
 }
 
 // kindNeedSource is the worker's answer when it does not hold the program

@@ -420,6 +420,35 @@ var errOverloaded = errors.New("no worker free before the deadline")
 // top of twice the script's deadline before it kills the worker.
 const hostCallAllowance = 2 * time.Millisecond
 
+// checkApp is the app key of compile checks (never cached, never suspended).
+const checkApp = "sandbox:check"
+
+// Check compiles source in a worker and returns a *CompileError with the
+// line and column of the first syntax error, or nil. Unlike the package's
+// Check it is safe for untrusted sources in a process that must not fail:
+// a source nested deeply enough to exhaust the parser's stack takes down a
+// worker, not the caller, and is reported as a compile error on line 1.
+func (p *Pool) Check(ctx context.Context, source string) error {
+	if len(source) > MaxSourceBytes {
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrSourceTooBig, len(source), MaxSourceBytes)
+	}
+	_, err := p.Invoke(ctx, Invocation{App: checkApp, Source: source, check: true})
+	if err == nil {
+		return nil
+	}
+	e, ok := AsError(err)
+	if !ok {
+		return err
+	}
+	switch e.Kind {
+	case KindCompile:
+		return &CompileError{Line: e.Line, Column: e.Column, Message: e.Message}
+	case KindWorker, KindMemory, KindTimeout:
+		return &CompileError{Line: 1, Column: 1, Message: "the source is too deeply nested or too large to compile"}
+	}
+	return err
+}
+
 // Invoke runs inv in a worker and returns its result. A failure is an
 // *Error (or ErrClosed); Result still carries the logs and the duration.
 func (p *Pool) Invoke(ctx context.Context, inv Invocation) (Result, error) {
@@ -439,7 +468,7 @@ func (p *Pool) invoke(ctx context.Context, inv Invocation, start time.Time) (Res
 	if len(inv.Source) > MaxSourceBytes {
 		return fail(KindInvalid, fmt.Sprintf("the source is %d bytes, at most %d", len(inv.Source), MaxSourceBytes), ErrSourceTooBig)
 	}
-	if p.Suspended(inv.App) {
+	if !inv.check && p.Suspended(inv.App) {
 		return fail(KindSuspended, "the app is suspended: it kept crashing its workers", nil)
 	}
 	deadline := start.Add(p.lim.WallTimeout)
@@ -469,8 +498,8 @@ func (p *Pool) invoke(ctx context.Context, inv Invocation, start time.Time) (Res
 func (p *Pool) run(ctx context.Context, w *proc, inv *Invocation, deadline time.Time) (Result, error, bool) {
 	lim := p.lim
 	lim.WallTimeout = time.Until(deadline)
-	msg := invokeMsg{app: inv.App, handlers: inv.Handlers, request: inv.Request, env: inv.Env, state: inv.State, limits: lim}
-	if !w.loaded[inv.App] {
+	msg := invokeMsg{app: inv.App, handlers: inv.Handlers, request: inv.Request, env: inv.Env, state: inv.State, limits: lim, check: inv.check}
+	if !w.loaded[inv.App] || inv.check {
 		msg.source = inv.Source
 	}
 	var res Result
@@ -547,7 +576,9 @@ func (p *Pool) run(ctx context.Context, w *proc, inv *Invocation, deadline time.
 				err = send()
 				continue
 			}
-			w.loaded[inv.App] = true
+			if !inv.check {
+				w.loaded[inv.App] = true
+			}
 			res.Logs, res.Fetches, res.KVOps = m.logs, hs.fetches, hs.kvOps
 			if m.kind != "" {
 				e := &Error{Kind: m.kind, App: inv.App, Message: m.message, Line: m.line, Column: m.column}
@@ -582,7 +613,9 @@ func (p *Pool) run(ctx context.Context, w *proc, inv *Invocation, deadline time.
 	if why != "" {
 		p.log.Warn("sandbox: worker lost", "app", inv.App, "kind", e.Kind, "stderr", lastLines(why, 5))
 	}
-	p.crashed(inv.App, e)
+	if !inv.check {
+		p.crashed(inv.App, e)
+	}
 	return res, e, false
 }
 

@@ -31,6 +31,9 @@ const (
 // frameReady is the worker's first frame: limits applied, ready for work.
 const frameReady byte = 6
 
+// maxWorkerStack bounds a goroutine's stack in a worker.
+const maxWorkerStack = 64 << 20
+
 // maxPrograms bounds a worker's cache of compiled programs.
 const maxPrograms = 256
 
@@ -51,6 +54,9 @@ func WorkerMain() int {
 	// regexp2 checks match deadlines against a clock of this period; its
 	// default (100 ms) would let one match run past the script's deadline.
 	regexp2.SetTimeoutCheckPeriod(10 * time.Millisecond)
+	// A source nested deeply enough to recurse the parser past this dies
+	// here, in the worker, rather than growing a goroutine stack to 1 GiB.
+	debug.SetMaxStack(maxWorkerStack)
 	xcpu := make(chan os.Signal, 1)
 	signal.Notify(xcpu, syscall.SIGXCPU)
 	w := &worker{
@@ -231,6 +237,16 @@ func (w *worker) invoke(m *invokeMsg) (res *resultMsg, hogged bool) {
 	// regexp2, which takes its match timeout when a pattern is compiled
 	// (literals compile with the program): set it first.
 	regexp2.DefaultMatchTimeout = m.limits.ScriptTimeout / 2
+	if m.check {
+		if _, err := compile(m.source); err != nil {
+			var ce *CompileError
+			if errors.As(err, &ce) {
+				return &resultMsg{kind: KindCompile, message: ce.Message, line: ce.Line, column: ce.Column}, false
+			}
+			return &resultMsg{kind: KindInvalid, message: err.Error()}, false
+		}
+		return &resultMsg{}, false
+	}
 	prg, bad := w.program(m.app, m.source)
 	if bad != nil {
 		return bad, false
