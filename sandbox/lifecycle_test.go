@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -181,4 +182,24 @@ func TestGuardsKeepTheLanguageWorking(t *testing.T) {
 	require.JSONEq(t, `[{"verb":"tag","data":{
   "refused":["RangeError","RangeError","RangeError","RangeError","RangeError","RangeError","RangeError","RangeError","RangeError","RangeError"],
   "works":[true,true,true,2,3,2,"2-4-6",2,true,2,"ababab","007",37,1,"{\"a\":1,\"c\":3}","{\"n\":10}"]}}]`, string(res.Verbs))
+}
+
+// A worker keeps at most maxPrograms compiled programs; one it evicted is
+// sent again (the parent believed the worker had it).
+func TestAnEvictedProgramIsSentAgain(t *testing.T) {
+	p := newTestPool(t, Config{Workers: 1})
+	for i := range maxPrograms + 1 {
+		res, err := invoke(p, fmt.Sprintf("app%d@1", i), fmt.Sprintf("export default { call: () => [{verb: 'say', text: '%d'}] }", i))
+		require.NoError(t, err)
+		require.JSONEq(t, fmt.Sprintf(`[{"verb":"say","text":"%d"}]`, i), string(res.Verbs))
+	}
+	for i := range maxPrograms + 1 {
+		res, err := invoke(p, fmt.Sprintf("app%d@1", i), fmt.Sprintf("export default { call: () => [{verb: 'say', text: '%d'}] }", i))
+		require.NoError(t, err)
+		require.JSONEq(t, fmt.Sprintf(`[{"verb":"say","text":"%d"}]`, i), string(res.Verbs))
+	}
+	_, err := p.Invoke(context.Background(), Invocation{App: "nosource@1", Handlers: []string{"call"}})
+	e, ok := AsError(err)
+	require.True(t, ok)
+	require.Equal(t, KindInvalid, e.Kind)
 }

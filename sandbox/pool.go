@@ -462,11 +462,14 @@ func (p *Pool) invoke(ctx context.Context, inv Invocation, start time.Time) (Res
 	fail := func(kind ErrorKind, msg string, err error) (Result, error) {
 		return Result{}, &Error{Kind: kind, App: inv.App, Message: msg, Err: err}
 	}
-	if inv.App == "" {
-		return fail(KindInvalid, "the invocation names no app", nil)
+	if inv.App == "" || inv.Source == "" {
+		return fail(KindInvalid, "the invocation names no app or has no source", nil)
 	}
 	if len(inv.Source) > MaxSourceBytes {
 		return fail(KindInvalid, fmt.Sprintf("the source is %d bytes, at most %d", len(inv.Source), MaxSourceBytes), ErrSourceTooBig)
+	}
+	if ctx.Err() != nil {
+		return fail(KindCancelled, "the call ended before the script ran", context.Cause(ctx))
 	}
 	if !inv.check && p.Suspended(inv.App) {
 		return fail(KindSuspended, "the app is suspended: it kept crashing its workers", nil)
@@ -571,7 +574,7 @@ func (p *Pool) run(ctx context.Context, w *proc, inv *Invocation, deadline time.
 				err = d.err
 				break
 			}
-			if m.kind == kindNeedSource && msg.source == "" {
+			if m.kind == kindNeedSource && msg.source == "" { // the worker evicted it
 				msg.source = inv.Source
 				err = send()
 				continue
