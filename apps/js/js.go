@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/voxrun/voxrun/apps"
@@ -96,6 +97,8 @@ type App struct {
 	prog Program
 	key  string
 	env  json.RawMessage
+	// noStatus is set once a status event found no status handler.
+	noStatus atomic.Bool
 }
 
 var _ apps.App = (*App)(nil)
@@ -136,6 +139,9 @@ func (a *App) Key() string { return a.key }
 
 // Send runs the handler for req and returns its verbs.
 func (a *App) Send(ctx context.Context, req apps.Request) (apps.Reply, error) {
+	if req.Kind == apps.KindCallStatus && a.noStatus.Load() {
+		return apps.Reply{}, nil // learnt: this version has no status handler
+	}
 	start := time.Now()
 	handlers := HandlerNames(req)
 	hook := handlers[0]
@@ -163,7 +169,9 @@ func (a *App) Send(ctx context.Context, req apps.Request) (apps.Reply, error) {
 	if err != nil {
 		if se, ok := sandbox.AsError(err); ok && se.Kind == sandbox.KindNoHandler && req.Kind == apps.KindCallStatus {
 			// An app need not handle call status, as a webhook app need not
-			// have a status hook.
+			// have a status hook. Its version never will: later status
+			// events of every call skip the worker.
+			a.noStatus.Store(true)
 			a.observe(ctx, rec, start, res.Logs)
 			return apps.Reply{}, nil
 		}
