@@ -316,4 +316,6 @@ func pct(d []time.Duration, p int) time.Duration {
 	return s[min(len(s)-1, len(s)*p/100)]
 }
 
-func us(d time.Duration) string { return fmt.Sprintf("%6.1f µs", float64(d)/float64(time.Microsecond)) }
+func us(d time.Duration) string {
+	return fmt.Sprintf("%6.1f µs", float64(d)/float64(time.Microsecond))
+}
