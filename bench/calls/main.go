@@ -1,11 +1,12 @@
 // Command calls is the full-call load benchmark of `make bench`: it starts
-// voxrun on embedded defaults, provisions a carrier, a number and a webhook
-// application (answer, pause, hangup) over the REST API, offers calls with sipp
+// voxrun on embedded defaults, provisions a carrier, a number and an
+// application (answer, pause, hangup) over the REST API: a loopback webhook
+// app, or with -app js the same as a JS app run in voxrun's sandbox, offers calls with sipp
 // at a fixed rate over loopback UDP, and reports the calls that completed and
 // failed, sipp's retransmissions, the INVITE → 200 OK time (p50, p99), and
 // voxrun's CPU and memory. Everything stays on 127.0.0.1 and stops by itself.
 //
-//	go run ./bench/calls -bin bin/voxrun -rate 500 -seconds 20 -pause 1s
+//	go run ./bench/calls -bin bin/voxrun -rate 500 -seconds 20 -pause 1s [-app js]
 package main
 
 import (
@@ -35,8 +36,13 @@ func main() {
 	seconds := flag.Int("seconds", 20, "how long calls are offered")
 	pause := flag.Duration("pause", time.Second, "how long the application keeps each call up")
 	heap := flag.String("heap", "", "write voxrun's heap profile, taken half-way through, to this file")
+	kind := flag.String("app", "webhook", "the application: webhook (a loopback HTTP server) or js (a JS app in voxrun's sandbox)")
 	flag.Parse()
-	if err := run(*bin, *rate, *seconds, *pause, *heap); err != nil {
+	if *kind != "webhook" && *kind != "js" {
+		fmt.Fprintln(os.Stderr, "calls: -app is webhook or js")
+		os.Exit(2)
+	}
+	if err := run(*bin, *rate, *seconds, *pause, *heap, *kind); err != nil {
 		fmt.Fprintln(os.Stderr, "calls:", err)
 		os.Exit(1)
 	}
@@ -59,7 +65,7 @@ func freePort(network string) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func run(bin string, rate, seconds int, pause time.Duration, heapFile string) error {
+func run(bin string, rate, seconds int, pause time.Duration, heapFile, kind string) error {
 	work, err := os.MkdirTemp("", "voxrun-calls-")
 	if err != nil {
 		return err
@@ -99,7 +105,11 @@ func run(bin string, rate, seconds int, pause time.Duration, heapFile string) er
 	if err := waitReady("http://" + httpAddr + "/readyz"); err != nil {
 		return err
 	}
-	if err := provision("http://"+httpAddr+"/v1", dataDir, "http://"+appLn.Addr().String()); err != nil {
+	js := ""
+	if kind == "js" {
+		js = fmt.Sprintf("export default { call: () => [{verb: 'answer'}, {verb: 'pause', length: %g}, {verb: 'hangup'}] };", pause.Seconds())
+	}
+	if err := provision("http://"+httpAddr+"/v1", dataDir, "http://"+appLn.Addr().String(), js); err != nil {
 		return err
 	}
 
@@ -155,7 +165,7 @@ func run(bin string, rate, seconds int, pause time.Duration, heapFile string) er
 		}
 		return rtts[int(float64(len(rtts)-1)*p)]
 	}
-	fmt.Printf("offered %d calls at %d/s for %ds, app keeps each %v\n", total, rate, seconds, pause)
+	fmt.Printf("offered %d calls at %d/s for %ds, %s app keeps each %v\n", total, rate, seconds, kind, pause)
 	fmt.Printf("successful %s, failed %s, retransmissions %s (elapsed %.1fs)\n",
 		stats["SuccessfulCall(C)"], stats["FailedCall(C)"], stats["Retransmissions(C)"], elapsed.Seconds())
 	fmt.Printf("INVITE -> 200 OK: p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d calls)\n", pct(0.5), pct(0.99), pct(1), len(rtts))
@@ -180,7 +190,9 @@ func waitReady(url string) error {
 	return fmt.Errorf("voxrun not ready")
 }
 
-func provision(base, dataDir, appURL string) error {
+// provision makes the carrier, the number and the application: a webhook
+// app at appURL, or the JS app js when it is set.
+func provision(base, dataDir, appURL, js string) error {
 	b, err := os.ReadFile(filepath.Join(dataDir, "initial-credentials"))
 	if err != nil {
 		return err
@@ -217,7 +229,18 @@ func provision(base, dataDir, appURL string) error {
 	if _, err := post("/SipGateways", map[string]any{"voip_carrier_sid": carrier, "ipv4": "127.0.0.1", "netmask": 32, "inbound": true}); err != nil {
 		return err
 	}
-	app, err := post("/Applications", map[string]any{"name": "bench", "account_sid": acct, "call_hook": map[string]any{"url": appURL + "/call"}})
+	application := map[string]any{"name": "bench", "account_sid": acct, "call_hook": map[string]any{"url": appURL + "/call"}}
+	if js != "" {
+		jsApp, err := post("/Accounts/"+acct+"/JsApps", map[string]any{"name": "bench"})
+		if err != nil {
+			return err
+		}
+		if _, err := post("/Accounts/"+acct+"/JsApps/"+jsApp+"/Versions?activate=true", map[string]any{"source": js}); err != nil {
+			return err
+		}
+		application = map[string]any{"name": "bench", "account_sid": acct, "js_app_sid": jsApp}
+	}
+	app, err := post("/Applications", application)
 	if err != nil {
 		return err
 	}
