@@ -26,6 +26,9 @@ go test -run '^$' -bench Checkpoint -benchtime 20000x ./runtime/
 echo "== full calls through SIP: 500 and 1,000 calls/s for 20 s"
 go run ./bench/calls -bin bin/voxrun -rate 500 -seconds 20 -pause 1s
 go run ./bench/calls -bin bin/voxrun -rate 1000 -seconds 20 -pause 1s
+echo "== full calls with a JS app vs the same webhook app, 1,000 calls/s for 10 s"
+go run ./bench/calls -bin bin/voxrun -rate 1000 -seconds 10 -pause 1s -app js
+go run ./bench/calls -bin bin/voxrun -rate 1000 -seconds 10 -pause 1s -app webhook
 go run ./bench/sipload -rates 1000,2000,4000 -seconds 5 -hold 1000 -hold-pause 10s -settle 5s -overload-seconds 10
 
 echo "== media: concurrent RTP legs over loopback (voxrun vs a bare Go UDP peer doing the same packets)"
