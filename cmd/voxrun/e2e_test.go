@@ -41,6 +41,39 @@ func restList(t *testing.T, base, key, path string) []map[string]any {
 	return out
 }
 
+// restStatus sends a request with key and returns its status and body,
+// whatever they are.
+func restStatus(t *testing.T, base, key, method, path string, body any) (int, string) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	require.NoError(t, err)
+	req, err := http.NewRequest(method, base+path, bytes.NewReader(b))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw)
+}
+
+// rssKiB is a process's resident memory, from /proc.
+func rssKiB(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	require.NoError(t, err)
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			n, err := strconv.Atoi(strings.Fields(l)[1])
+			require.NoError(t, err)
+			return n
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
 // restInto sends a request with key and decodes a success's body into out.
 func restInto(t *testing.T, base, key, method, path string, body, out any) {
 	t.Helper()

@@ -111,3 +111,27 @@ func TestJSAppEndToEndWithTwoSipps(t *testing.T) {
 	}, 10*time.Second, 100*time.Millisecond, "a CDR per leg")
 	n.p.stop(t)
 }
+
+// An upload is compiled in a sandbox worker, not in the server: a source
+// nested 200,000 levels deep (which takes goja's recursive parser's stack
+// and memory with it) is refused with 422 and the server, its memory and
+// its next uploads are unharmed.
+func TestJSUploadNestingBombIsCompiledInAWorker(t *testing.T) {
+	n := startTenant(t)
+	appPath := "/Accounts/" + n.acct + "/JsApps"
+	js := rest(t, n.base, n.key, "POST", appPath, map[string]any{"name": "bomb"})
+	before := rssKiB(t, n.p.cmd.Process.Pid)
+
+	bomb := "export default { call: () => " + strings.Repeat("[", 200_000) + " }"
+	status, body := restStatus(t, n.base, n.key, "POST", appPath+"/"+js["sid"].(string)+"/Versions", map[string]any{"source": bomb})
+	require.Equal(t, 422, status, "%s", body)
+	require.Contains(t, body, "nested")
+
+	after := rssKiB(t, n.p.cmd.Process.Pid)
+	t.Logf("server RSS %d KiB before, %d KiB after the bomb", before, after)
+	require.Less(t, after-before, 100*1024, "the server's memory did not take the parse")
+	good := rest(t, n.base, n.key, "POST", appPath+"/"+js["sid"].(string)+"/Versions?activate=true",
+		map[string]any{"source": `export default { call: () => [{verb: 'hangup'}] }`})
+	require.Equal(t, true, good["active"], "the next upload compiles")
+	n.p.stop(t)
+}

@@ -182,7 +182,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		Live:         st.live,
 		Calls:        calls,
 		Simulations:  newConsoleSimulations(calls, sipSrv.clock, r),
-		CompileJS:    compileJS,
+		CompileJS:    r.js.compileJS,
 		Creator:      &callCreator{calls: calls, reach: r},
 		RateLimit:    cfg.APIRateLimit(),
 		Ready: []api.Check{
