@@ -491,3 +491,41 @@ func TestChildCallHookGivesTheBLegItsOwnApplication(t *testing.T) {
 	h.m.Control("call-nodial", Command{Kind: CommandHangup})
 	waitDone(t, s2)
 }
+
+// dialMusic plays to the caller while the targets ring (as early media with
+// answerOnBridge: 183, no 180), callerName goes with every INVITE, and a
+// dial rings at most ten targets.
+func TestDialMusicCallerNameAndTheTenTargetCap(t *testing.T) {
+	targets := map[string]fakeTarget{}
+	var list []string
+	for i := range 12 {
+		n := fmt.Sprintf("+1555000%04d", i)
+		targets["phone:"+n] = fakeTarget{ring: true}
+		list = append(list, `{"type":"phone","number":"`+n+`"}`)
+	}
+	targets["phone:+15550000003"] = fakeTarget{ring: true, answerIn: 300 * time.Millisecond}
+	out := newFakeOutbound(targets)
+	h := dialHarness(t, out)
+	audio := &fakeAudio{}
+	h.m.deps.Audio = audio
+	srv := newHookServer(t, map[string]string{
+		"/call": `[{"verb":"dial","answerOnBridge":true,"callerName":"Front Desk","dialMusic":"https://example.com/hold.mp3",
+			"timeLimit":0.1,"actionHook":"/dialed","target":[` + strings.Join(list, ",") + `]}]`,
+	})
+	leg := newFakeLeg()
+	s, err := h.m.Start(context.Background(), leg, callInfo("call-music"), h.app(srv))
+	require.NoError(t, err)
+	waitDone(t, s)
+
+	require.Equal(t, []string{"183", "answer", "bye"}, leg.Events(), "dial music as early media, no 180, then the bridge")
+	audio.mu.Lock()
+	require.Contains(t, audio.urls, "https://example.com/hold.mp3")
+	audio.mu.Unlock()
+	out.mu.Lock()
+	require.Len(t, out.reqs, verbs.MaxDialTargets, "at most ten targets are rung")
+	for _, r := range out.reqs {
+		require.Equal(t, "Front Desk", r.CallerName)
+	}
+	out.mu.Unlock()
+	require.Equal(t, "completed", srv.calls("/dialed")[0].Payload["dial_call_status"])
+}
