@@ -17,8 +17,8 @@ import (
 
 // An account limited to one call in progress: sipp's first call is
 // answered and held, the second gets 503 with Retry-After and the account
-// an account-call-limit alert; once the first ends, a call goes through
-// again.
+// an account-call-limit alert, and a call the account places over REST is
+// refused too; once the first ends, a call goes through again.
 func TestAccountCallLimitRefusesTheSecondCall(t *testing.T) {
 	sipp := siptest.Tool(t, "sipp", "sip-tester")
 	hooks := &hookLog{got: map[string][]map[string]any{}}
@@ -63,6 +63,15 @@ func TestAccountCallLimitRefusesTheSecondCall(t *testing.T) {
 	alerts := rest(t, base, key, "GET", "/Accounts/"+acct+"/Alerts", nil)
 	raw, _ := json.Marshal(alerts)
 	require.Contains(t, string(raw), `"alert_type":"account-call-limit"`)
+
+	// A call the account places counts against the same limit: refused
+	// before any INVITE leaves (the target does not even exist).
+	created := rest(t, base, key, "POST", "/Accounts/"+acct+"/Calls", map[string]any{"from": "+15550001234",
+		"to": map[string]any{"type": "sip", "sipUri": "sip:nobody@127.0.0.1:9"}, "app_json": `[{"verb":"hangup"}]`})
+	require.Eventually(t, func() bool {
+		c := rest(t, base, key, "GET", "/Accounts/"+acct+"/Calls/"+created["sid"].(string), nil)
+		return c["call_status"] == "failed" && c["sip_status"] == float64(503)
+	}, 10*time.Second, 50*time.Millisecond, "the outbound call is refused by the account's limit")
 
 	completeCall(t, base, key, acct, callSID)
 	select {

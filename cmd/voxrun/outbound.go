@@ -20,6 +20,9 @@ import (
 type outbound struct {
 	agent  *leg.Agent
 	router *route.Router
+	// limits counts outbound legs against their account's limits, as
+	// inbound calls are counted (nil: no limits).
+	limits route.Limiter
 }
 
 var _ runtime.Outbound = (*outbound)(nil)
@@ -28,6 +31,14 @@ var _ runtime.Outbound = (*outbound)(nil)
 func (o *outbound) Place(ctx context.Context, req runtime.PlaceRequest) (runtime.Leg, error) {
 	if o.agent == nil {
 		return nil, &runtime.PlaceError{Status: 503, Reason: "Service Unavailable", Err: runtime.ErrNoOutbound}
+	}
+	release := func() {}
+	if o.limits != nil {
+		rel, err := o.limits.Admit(ctx, store.Account{AccountSID: req.AccountSID, ServiceProviderSID: req.ServiceProviderSID})
+		if err != nil {
+			return nil, placeError(err)
+		}
+		release = rel
 	}
 	base := leg.DialRequest{
 		From:          leg.Party{User: req.From, DisplayName: req.CallerName},
@@ -68,8 +79,13 @@ func (o *outbound) Place(ctx context.Context, req runtime.PlaceRequest) (runtime
 		err = &runtime.PlaceError{Status: 488, Reason: "Not Acceptable Here", Err: fmt.Errorf("target type %q is not supported", req.Target.Type)}
 	}
 	if err != nil {
+		release()
 		return nil, placeError(err)
 	}
+	go func() {
+		<-l.Done()
+		release()
+	}()
 	return sipLeg{l}, nil
 }
 

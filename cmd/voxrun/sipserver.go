@@ -107,7 +107,7 @@ func startSIP(ctx context.Context, cfg Config, st *stores, calls *runtime.Manage
 		sg.close(log)
 		return nil, fmt.Errorf("sip registrar: %w", err)
 	}
-	out.agent, out.router = sg.agent, router
+	out.agent, out.router, out.limits = sg.agent, router, sg.limits
 	in := &inbound{router: router, registrar: reg, agent: sg.agent, calls: calls, reach: r, log: log}
 	sg.srv.Handle("REGISTER", reg.HandleRegister)
 	sg.srv.Handle("INVITE", sg.agent.InviteHandler(tracked(in.handle)))
