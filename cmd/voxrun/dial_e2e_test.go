@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/voxrun/voxrun/media/g711"
 	"github.com/voxrun/voxrun/sip/siptest"
-	"github.com/voxrun/voxrun/store/storetest"
 )
 
 // The whole flow of a jambonz application over real SIP and RTP: sipp calls
@@ -33,15 +31,8 @@ import (
 func TestDialEndToEndWithTwoSipps(t *testing.T) {
 	t.Run("embedded defaults", func(t *testing.T) { dialEndToEnd(t, nil) })
 	t.Run("mysql and redis", func(t *testing.T) {
-		dsn := storetest.MySQLDatabase(t)
-		opts, err := redis.ParseURL(storetest.Server(t, storetest.RedisEnv))
-		require.NoError(t, err)
-		opts.DB = 12 // this test's own logical database, emptied first
-		rdb := redis.NewClient(opts)
-		defer rdb.Close()
-		require.NoError(t, rdb.FlushDB(context.Background()).Err())
-		url := fmt.Sprintf("redis://%s/%d", opts.Addr, opts.DB)
-		dialEndToEnd(t, rdb, "--mysql-dsn", dsn, "--redis-url", url, "--hook-allow", "127.0.0.0/8")
+		rdb, args := mysqlAndRedis(t, 12)
+		dialEndToEnd(t, rdb, args...)
 	})
 }
 
@@ -79,16 +70,7 @@ func dialEndToEnd(t *testing.T, rdb *redis.Client, args ...string) {
 	})
 
 	// What the caller says once bridged: three tones, as 20 ms PCMU packets.
-	ref := synth(promptTones)
-	var payloads [][]byte
-	for i := 0; i+160 <= len(ref); i += 160 {
-		pay := make([]byte, 160)
-		g711.EncodeUlaw(pay, ref[i:i+160])
-		payloads = append(payloads, pay)
-	}
-	dir := t.TempDir()
-	pcapPath := filepath.Join(dir, "tones_pcmu.pcap")
-	require.NoError(t, os.WriteFile(pcapPath, rtpPcap(0, payloads), 0o644))
+	ref, pcapPath := tonesPcap(t)
 	runSippCall(t, sipp, scenarioWithPcap(t, "call_gather_then_talk.xml", pcapPath), ready["sip_udp"].(string), "15551230042")
 	callee.Wait(t)
 	pkts := capture.quiet(300 * time.Millisecond)
@@ -135,18 +117,7 @@ func dialEndToEnd(t *testing.T, rdb *redis.Client, args ...string) {
 
 	// The caller's tones reached the callee through the bridge.
 	require.NotEmpty(t, pkts, "voxrun sent the callee RTP")
-	got := make([]int16, 0, 160*len(pkts))
-	for _, pk := range pkts {
-		require.Equal(t, uint8(0), pk.hdr.PayloadType, "PCMU to the callee")
-		s := make([]int16, len(pk.pay))
-		g711.DecodeUlaw(s, pk.pay)
-		got = append(got, s...)
-	}
-	require.GreaterOrEqual(t, len(got), len(ref), "the whole of what the caller said")
-	best := -1.0
-	for lag := 0; lag+len(ref) <= len(got); lag += 4 {
-		best = max(best, normXCorr(ref, got, lag))
-	}
+	best := heardCorrelation(t, ref, pkts)
 	t.Logf("callee heard %d packets; best correlation with the caller's tones %.4f", len(pkts), best)
 	require.Greater(t, best, 0.95, "the callee heard what the caller said")
 
@@ -197,15 +168,7 @@ func scenarioWithPcap(t *testing.T, name, pcapPath string) string {
 // tones before the callee answers, as jambonz passes early media through.
 func TestDialPassesTheCalleesEarlyMediaToTheCaller(t *testing.T) {
 	sipp := siptest.Tool(t, "sipp", "sip-tester")
-	ref := synth(promptTones)
-	var payloads [][]byte
-	for i := 0; i+160 <= len(ref); i += 160 {
-		pay := make([]byte, 160)
-		g711.EncodeUlaw(pay, ref[i:i+160])
-		payloads = append(payloads, pay)
-	}
-	pcapPath := filepath.Join(t.TempDir(), "ringback_pcmu.pcap")
-	require.NoError(t, os.WriteFile(pcapPath, rtpPcap(0, payloads), 0o644))
+	ref, pcapPath := tonesPcap(t)
 	callee := siptest.StartSippUAS(t, filepath.Join("testdata", "sipp", scenarioWithPcap(t, "uas_early_tones.xml", pcapPath)), "u1")
 
 	app, hooks := mediaApp(t, func(string) string {
@@ -226,18 +189,44 @@ func TestDialPassesTheCalleesEarlyMediaToTheCaller(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"trying", "early-media", "in-progress", "completed"}, statuses, "the caller got 183, then 200 with the bridge")
+	best := heardCorrelation(t, ref, pkts)
+	t.Logf("caller heard %d packets; best correlation with the callee's early tones %.4f", len(pkts), best)
+	require.Greater(t, best, 0.95, "the caller heard the callee's early media")
+	require.Equal(t, "completed", hooks.get("/dialed")[0]["dial_call_status"])
+}
+
+// tonesPcap writes the test prompt's three tones as a pcap of 20 ms PCMU
+// RTP packets for sipp's play_pcap_audio, and returns the tones and the path.
+func tonesPcap(t *testing.T) ([]int16, string) {
+	t.Helper()
+	ref := synth(promptTones)
+	var payloads [][]byte
+	for i := 0; i+160 <= len(ref); i += 160 {
+		pay := make([]byte, 160)
+		g711.EncodeUlaw(pay, ref[i:i+160])
+		payloads = append(payloads, pay)
+	}
+	path := filepath.Join(t.TempDir(), "tones_pcmu.pcap")
+	require.NoError(t, os.WriteFile(path, rtpPcap(0, payloads), 0o644))
+	return ref, path
+}
+
+// heardCorrelation decodes captured PCMU packets and returns the best
+// normalised cross-correlation of ref with them: near 1 when ref is in
+// what was heard.
+func heardCorrelation(t *testing.T, ref []int16, pkts []captured) float64 {
+	t.Helper()
 	got := make([]int16, 0, 160*len(pkts))
 	for _, pk := range pkts {
+		require.Equal(t, uint8(0), pk.hdr.PayloadType, "PCMU")
 		s := make([]int16, len(pk.pay))
 		g711.DecodeUlaw(s, pk.pay)
 		got = append(got, s...)
 	}
-	require.GreaterOrEqual(t, len(got), len(ref))
+	require.GreaterOrEqual(t, len(got), len(ref), "the whole of the tones")
 	best := -1.0
 	for lag := 0; lag+len(ref) <= len(got); lag += 4 {
 		best = max(best, normXCorr(ref, got, lag))
 	}
-	t.Logf("caller heard %d packets; best correlation with the callee's early tones %.4f", len(pkts), best)
-	require.Greater(t, best, 0.95, "the caller heard the callee's early media")
-	require.Equal(t, "completed", hooks.get("/dialed")[0]["dial_call_status"])
+	return best
 }

@@ -151,16 +151,25 @@ func (h *hookLog) get(path string) []map[string]any {
 func TestCallEndToEndWithSippAndAWebhookApp(t *testing.T) {
 	t.Run("embedded defaults", func(t *testing.T) { callEndToEnd(t, nil) })
 	t.Run("mysql and redis", func(t *testing.T) {
-		dsn := storetest.MySQLDatabase(t)
-		opts, err := redis.ParseURL(storetest.Server(t, storetest.RedisEnv))
-		require.NoError(t, err)
-		opts.DB = 11 // this test's own logical database, emptied first
-		rdb := redis.NewClient(opts)
-		defer rdb.Close()
-		require.NoError(t, rdb.FlushDB(context.Background()).Err())
-		url := fmt.Sprintf("redis://%s/%d", opts.Addr, opts.DB)
-		callEndToEnd(t, rdb, "--mysql-dsn", dsn, "--redis-url", url, "--hook-allow", "127.0.0.0/8")
+		rdb, args := mysqlAndRedis(t, 11)
+		callEndToEnd(t, rdb, args...)
 	})
+}
+
+// mysqlAndRedis gives a test a MariaDB database of its own and Redis
+// logical database db (emptied first), as serve arguments, with a client
+// of that Redis database to read the live state voxrun writes.
+func mysqlAndRedis(t *testing.T, db int) (*redis.Client, []string) {
+	t.Helper()
+	dsn := storetest.MySQLDatabase(t)
+	opts, err := redis.ParseURL(storetest.Server(t, storetest.RedisEnv))
+	require.NoError(t, err)
+	opts.DB = db
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { _ = rdb.Close() })
+	require.NoError(t, rdb.FlushDB(context.Background()).Err())
+	url := fmt.Sprintf("redis://%s/%d", opts.Addr, opts.DB)
+	return rdb, []string{"--mysql-dsn", dsn, "--redis-url", url, "--hook-allow", "127.0.0.0/8"}
 }
 
 // callEndToEnd runs the call on a voxrun started with args; with rdb, the

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/voxrun/voxrun/media/g711"
 	"github.com/voxrun/voxrun/sip/siptest"
 )
 
@@ -62,15 +60,7 @@ func TestJSAppEndToEndWithTwoSipps(t *testing.T) {
 	rest(t, n.base, n.key, "POST", "/PhoneNumbers", map[string]any{"number": "15551230077", "voip_carrier_sid": carrier["sid"],
 		"application_sid": application["sid"], "account_sid": n.acct})
 
-	ref := synth(promptTones)
-	var payloads [][]byte
-	for i := 0; i+160 <= len(ref); i += 160 {
-		pay := make([]byte, 160)
-		g711.EncodeUlaw(pay, ref[i:i+160])
-		payloads = append(payloads, pay)
-	}
-	pcapPath := filepath.Join(t.TempDir(), "tones_pcmu.pcap")
-	require.NoError(t, os.WriteFile(pcapPath, rtpPcap(0, payloads), 0o644))
+	_, pcapPath := tonesPcap(t)
 	runSippCall(t, sipp, scenarioWithPcap(t, "call_gather_then_talk.xml", pcapPath), n.ready["sip_udp"].(string), "15551230077")
 	callee.Wait(t)
 	pkts := capture.quiet(300 * time.Millisecond)
