@@ -23,10 +23,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/voxrun/voxrun/bench/benchnode"
 	"github.com/voxrun/voxrun/bench/sippout"
 )
 
@@ -46,23 +46,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "calls:", err)
 		os.Exit(1)
 	}
-}
-
-func freePort(network string) int {
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			panic(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func run(bin string, rate, seconds int, pause time.Duration, heapFile, kind string) error {
@@ -90,10 +73,10 @@ func run(bin string, rate, seconds int, pause time.Duration, heapFile, kind stri
 	go func() { _ = appSrv.Serve(appLn) }()
 	defer appSrv.Close()
 
-	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort("tcp"))
-	sipAddr := fmt.Sprintf("127.0.0.1:%d", freePort("udp"))
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", benchnode.FreePort("tcp"))
+	sipAddr := fmt.Sprintf("127.0.0.1:%d", benchnode.FreePort("udp"))
 	dataDir := filepath.Join(work, "data")
-	debugAddr := fmt.Sprintf("127.0.0.1:%d", freePort("tcp"))
+	debugAddr := fmt.Sprintf("127.0.0.1:%d", benchnode.FreePort("tcp"))
 	vx := exec.Command(bin, "serve", "--data-dir", dataDir, "--http-addr", httpAddr, "--sip-addr", sipAddr,
 		"--log-level", "error", "--drain-timeout", "5s", "--debug-addr", debugAddr)
 	vx.Env = append(os.Environ(), "VOXRUN_CONFIG=")
@@ -102,7 +85,7 @@ func run(bin string, rate, seconds int, pause time.Duration, heapFile, kind stri
 		return err
 	}
 	defer func() { _ = vx.Process.Signal(syscall.SIGTERM); _ = vx.Wait() }()
-	if err := waitReady("http://" + httpAddr + "/readyz"); err != nil {
+	if err := benchnode.WaitReady("http://" + httpAddr + "/readyz"); err != nil {
 		return err
 	}
 	js := ""
@@ -125,26 +108,26 @@ func run(bin string, rate, seconds int, pause time.Duration, heapFile, kind stri
 	limit := int(float64(rate)*(pause.Seconds()+3)) + 100
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds)*time.Second+pause+60*time.Second)
 	defer cancel()
-	cpu0 := cpuTime(vx.Process.Pid)
+	cpu0 := benchnode.CPUTime(vx.Process.Pid)
 	t0 := time.Now()
 	sipp := exec.CommandContext(ctx, "sipp", "-sf", scenario, "-r", strconv.Itoa(rate), "-m", strconv.Itoa(total),
-		"-l", strconv.Itoa(limit), "-i", "127.0.0.1", "-p", strconv.Itoa(freePort("udp")),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freePort("udp")), "-s", "15551230000",
+		"-l", strconv.Itoa(limit), "-i", "127.0.0.1", "-p", strconv.Itoa(benchnode.FreePort("udp")),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(benchnode.FreePort("udp")), "-s", "15551230000",
 		"-timeout", strconv.Itoa(seconds+int(pause.Seconds())+40)+"s", "-nostdin", "-trace_rtt", "-rtt_freq", "1",
 		"-trace_stat", "-fd", "1", "-trace_err", "-buff_size", "8388608", sipAddr)
 	sipp.Dir = sippDir
 	if heapFile != "" {
 		go func() {
 			time.Sleep(time.Duration(seconds) * time.Second / 2)
-			if err := fetch("http://"+debugAddr+"/debug/pprof/heap", heapFile); err != nil {
+			if err := benchnode.Fetch("http://"+debugAddr+"/debug/pprof/heap", heapFile); err != nil {
 				fmt.Fprintln(os.Stderr, "heap profile:", err)
 			}
 		}()
 	}
 	out, serr := sipp.CombinedOutput()
 	elapsed := time.Since(t0)
-	cpu := cpuTime(vx.Process.Pid) - cpu0
-	rss := rssKiB(vx.Process.Pid)
+	cpu := benchnode.CPUTime(vx.Process.Pid) - cpu0
+	rss := benchnode.RSSKiB(vx.Process.Pid)
 
 	if os.Getenv("VOXRUN_BENCH_KEEP") != "" {
 		errs, _ := os.ReadFile(firstGlob(sippDir, "*_errors.log"))
@@ -176,34 +159,13 @@ func run(bin string, rate, seconds int, pause time.Duration, heapFile, kind stri
 	return nil
 }
 
-func waitReady(url string) error {
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if r, err := http.Get(url); err == nil {
-			r.Body.Close()
-			if r.StatusCode == 200 {
-				return nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("voxrun not ready")
-}
-
 // provision makes the carrier, the number and the application: a webhook
 // app at appURL, or the JS app js when it is set.
 func provision(base, dataDir, appURL, js string) error {
-	b, err := os.ReadFile(filepath.Join(dataDir, "initial-credentials"))
+	key, acct, err := benchnode.Credentials(dataDir)
 	if err != nil {
 		return err
 	}
-	cred := map[string]string{}
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, "="); ok {
-			cred[k] = v
-		}
-	}
-	key, acct := cred["account_api_key"], cred["account_sid"]
 	post := func(path string, body map[string]any) (string, error) {
 		j, _ := json.Marshal(body)
 		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(j))
@@ -248,52 +210,10 @@ func provision(base, dataDir, appURL, js string) error {
 	return err
 }
 
-// cpuTime is a process's user+system CPU time, from /proc.
-func cpuTime(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100
-}
-
-func rssKiB(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmRSS:") {
-			n, _ := strconv.Atoi(strings.Fields(l)[1])
-			return n
-		}
-	}
-	return 0
-}
-
 func firstGlob(dir, pattern string) string {
 	m, _ := filepath.Glob(filepath.Join(dir, pattern))
 	if len(m) == 0 {
 		return ""
 	}
 	return m[0]
-}
-
-func fetch(url, file string) error {
-	resp, err := http.Get(url)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(f, resp.Body)
-	return err
 }

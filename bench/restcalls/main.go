@@ -22,19 +22,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/voxrun/voxrun/bench/benchnode"
 )
 
 func main() {
@@ -48,23 +48,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "restcalls:", err)
 		os.Exit(1)
 	}
-}
-
-func freePort(network string) int {
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			panic(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 type node struct {
@@ -95,7 +78,7 @@ func run(bin string, held, seconds, clients int, profile string) error {
 	defer os.RemoveAll(work)
 
 	// The callee: sipp answering every call and waiting for voxrun's BYE.
-	uasPort := freePort("udp")
+	uasPort := benchnode.FreePort("udp")
 	scenario, err := filepath.Abs(filepath.Join("bench", "restcalls", "uas.xml"))
 	if err != nil {
 		return err
@@ -103,18 +86,18 @@ func run(bin string, held, seconds, clients int, profile string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(4*seconds+120)*time.Second)
 	defer cancel()
 	uas := exec.CommandContext(ctx, "sipp", "-sf", scenario, "-i", "127.0.0.1", "-p", strconv.Itoa(uasPort),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freePort("udp")), "-nostdin", "-buff_size", "8388608", "-trace_stat", "-fd", "1")
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(benchnode.FreePort("udp")), "-nostdin", "-buff_size", "8388608", "-trace_stat", "-fd", "1")
 	uas.Dir = work
 	if err := uas.Start(); err != nil {
 		return fmt.Errorf("sipp: %w", err)
 	}
 	defer func() { _ = uas.Process.Signal(syscall.SIGTERM); _ = uas.Wait() }()
 
-	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort("tcp"))
-	debugAddr := fmt.Sprintf("127.0.0.1:%d", freePort("tcp"))
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", benchnode.FreePort("tcp"))
+	debugAddr := fmt.Sprintf("127.0.0.1:%d", benchnode.FreePort("tcp"))
 	dataDir := filepath.Join(work, "data")
 	vx := exec.Command(bin, "serve", "--data-dir", dataDir, "--http-addr", httpAddr,
-		"--sip-addr", fmt.Sprintf("127.0.0.1:%d", freePort("udp")),
+		"--sip-addr", fmt.Sprintf("127.0.0.1:%d", benchnode.FreePort("udp")),
 		"--redis-url", fmt.Sprintf("redis://%s/%d", opts.Addr, opts.DB),
 		"--api-rate-per-key", "0", "--api-rate-per-address", "0",
 		"--log-level", "error", "--drain-timeout", "2s", "--debug-addr", debugAddr)
@@ -154,7 +137,7 @@ func run(bin string, held, seconds, clients int, profile string) error {
 	var listed int
 	if profile != "" {
 		go func() {
-			if err := fetch(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, max(1, seconds-1)), profile); err != nil {
+			if err := benchnode.Fetch(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, max(1, seconds-1)), profile); err != nil {
 				fmt.Fprintln(os.Stderr, "profile:", err)
 			}
 		}()
@@ -241,36 +224,11 @@ func report(name string, r, ref result) {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-func (n *node) waitReady() error {
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if r, err := http.Get(n.base + "/readyz"); err == nil {
-			r.Body.Close()
-			if r.StatusCode == 200 {
-				return nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("voxrun not ready")
-}
+func (n *node) waitReady() error { return benchnode.WaitReady(n.base + "/readyz") }
 
-func (n *node) credentials(dataDir string) error {
-	b, err := os.ReadFile(filepath.Join(dataDir, "initial-credentials"))
-	if err != nil {
-		return err
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, "="); ok {
-			switch k {
-			case "account_api_key":
-				n.key = v
-			case "account_sid":
-				n.acct = v
-			}
-		}
-	}
-	return nil
+func (n *node) credentials(dataDir string) (err error) {
+	n.key, n.acct, err = benchnode.Credentials(dataDir)
+	return err
 }
 
 func (n *node) do(method, path string, body any, out any) (int, error) {
@@ -353,19 +311,4 @@ func (n *node) outcomes(ctx context.Context, placed int) (completed, failed int,
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-func fetch(url, file string) error {
-	resp, err := http.Get(url)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(f, resp.Body)
-	return err
 }
