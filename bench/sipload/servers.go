@@ -14,6 +14,7 @@ import (
 	sipgosip "github.com/emiago/sipgo/sip"
 
 	"github.com/voxrun/voxrun/media/clock"
+	"github.com/voxrun/voxrun/media/netpoll"
 	"github.com/voxrun/voxrun/media/ports"
 	"github.com/voxrun/voxrun/sip"
 	"github.com/voxrun/voxrun/sip/admission"
@@ -125,6 +126,8 @@ type vox struct {
 	agent *leg.Agent
 	clk   *clock.Clock
 	ports *ports.Allocator
+	// poller reads the RTP sockets as voxrun serve does (nil without epoll).
+	poller *netpoll.Poller
 
 	mu     sync.Mutex
 	causes map[leg.Cause]int // why each leg ended
@@ -134,7 +137,12 @@ type vox struct {
 func newVox(budget admission.BudgetConfig, rtpMin, rtpMax int) (*vox, error) {
 	v := &vox{causes: make(map[leg.Cause]int)}
 	log := slog.New(slog.DiscardHandler)
-	alloc, err := ports.New(ports.Config{Min: rtpMin, Max: rtpMax})
+	poller, perr := netpoll.New(netpoll.Config{})
+	if perr != nil {
+		poller = nil // package net's sockets, as serve falls back to
+	}
+	v.poller = poller
+	alloc, err := ports.New(ports.Config{Min: rtpMin, Max: rtpMax, Poller: poller})
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +205,9 @@ func (v *vox) Close() error {
 		err = cerr
 	}
 	_ = v.clk.Close()
+	if v.poller != nil {
+		_ = v.poller.Close()
+	}
 	return err
 }
 
