@@ -84,7 +84,7 @@ module			aubridge.so
 module			menu.so
 module_tmp		account.so
 call_max_calls		1
-`, siptest.FreeUDPPort(t), mic, 35000, 35100)
+`, siptest.FreeSIPPort(t), mic, 35000, 35100)
 	accounts := fmt.Sprintf("<sip:alice@localhost;transport=udp>;auth_pass=s3cret-Pass;outbound=\"sip:%s;transport=udp\";regint=600\n", sipAddr)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "accounts"), []byte(accounts), 0o600))

@@ -570,7 +570,7 @@ type baresipSpec struct {
 func startBaresip(t *testing.T, bin string, ua baresipSpec, account string, commands ...string) *baresipUA {
 	t.Helper()
 	dir := t.TempDir()
-	u := &baresipUA{port: siptest.FreeUDPPort(t), dumps: filepath.Join(dir, "dumps"), out: &lockedBuffer{}}
+	u := &baresipUA{port: siptest.FreeSIPPort(t), dumps: filepath.Join(dir, "dumps"), out: &lockedBuffer{}}
 	require.NoError(t, os.Mkdir(u.dumps, 0o700))
 	micPath := filepath.Join(dir, "mic.wav")
 	mic := make([]int16, 12*ua.rate) // 12 s of the tone

@@ -1,6 +1,7 @@
 package siptest
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -32,4 +33,32 @@ func FreeUDPPort(t testing.TB) int {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// FreeSIPPort is a port of 127.0.0.1 free now for UDP and TCP, with the
+// next port free for TCP too: a user agent such as baresip listens on its
+// SIP port over UDP and TCP and for TLS on the port after it, and a port
+// that is free for UDP alone makes such a test flaky.
+func FreeSIPPort(t testing.TB) int {
+	t.Helper()
+	for range 100 {
+		p := FreeUDPPort(t)
+		if p >= 65535 {
+			continue
+		}
+		free := true
+		for _, port := range []int{p, p + 1} {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err != nil {
+				free = false
+				break
+			}
+			_ = l.Close()
+		}
+		if free {
+			return p
+		}
+	}
+	t.Fatal("no free SIP port pair on 127.0.0.1")
+	return 0
 }
