@@ -3,10 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,25 +38,12 @@ func dialEndToEnd(t *testing.T, rdb *redis.Client, args ...string) {
 	callee := siptest.StartSippUAS(t, filepath.Join("testdata", "sipp", "uas_capture_hangup.xml"), "u1",
 		"-key", "rtp_port", strconv.Itoa(capture.port()))
 
-	hooks := &hookLog{got: map[string][]map[string]any{}}
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p map[string]any
-		_ = json.NewDecoder(r.Body).Decode(&p)
-		hooks.add(r.URL.Path, p)
-		w.Header().Set("Content-Type", "application/json")
-		switch r.URL.Path {
-		case "/call":
-			_, _ = io.WriteString(w, `[{"verb":"gather","say":{"text":"Press one for sales."},"numDigits":1,"timeout":10,"actionHook":"/menu"}]`)
-		case "/menu":
-			_, _ = io.WriteString(w, `[{"verb":"dial","callerId":"+15550009999","actionHook":"/dialed","timeout":10,
-				"headers":{"X-Campaign":"e2e"},"target":[{"type":"sip","sipUri":"`+callee.Target+`"}]}]`)
-		case "/dialed":
-			_, _ = io.WriteString(w, `[{"verb":"hangup"}]`)
-		default:
-			w.WriteHeader(204)
-		}
-	}))
-	defer app.Close()
+	app, hooks := webhookApp(t, map[string]string{
+		"/call": `[{"verb":"gather","say":{"text":"Press one for sales."},"numDigits":1,"timeout":10,"actionHook":"/menu"}]`,
+		"/menu": `[{"verb":"dial","callerId":"+15550009999","actionHook":"/dialed","timeout":10,
+			"headers":{"X-Campaign":"e2e"},"target":[{"type":"sip","sipUri":"` + callee.Target + `"}]}]`,
+		"/dialed": `[{"verb":"hangup"}]`,
+	})
 
 	n := startTenant(t, args...)
 	p, ready, base, key, acct := n.p, n.ready, n.base, n.key, n.acct

@@ -137,6 +137,28 @@ func (h *hookLog) add(path string, p map[string]any) {
 	h.got[path] = append(h.got[path], p)
 }
 
+// webhookApp is a test's webhook application on loopback: it records
+// every request's JSON body by path and answers the paths of replies with
+// their verb documents, any other path with 204.
+func webhookApp(t *testing.T, replies map[string]string) (*httptest.Server, *hookLog) {
+	t.Helper()
+	hooks := &hookLog{got: map[string][]map[string]any{}}
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&p)
+		hooks.add(r.URL.Path, p)
+		reply, ok := replies[r.URL.Path]
+		if !ok {
+			w.WriteHeader(204)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, reply)
+	}))
+	t.Cleanup(app.Close)
+	return app, hooks
+}
+
 func (h *hookLog) get(path string) []map[string]any {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -176,22 +198,10 @@ func mysqlAndRedis(t *testing.T, db int) (*redis.Client, []string) {
 // call's hash is also read from Redis in jambonz's layout.
 func callEndToEnd(t *testing.T, rdb *redis.Client, args ...string) {
 	sipp := siptest.Tool(t, "sipp", "sip-tester")
-	hooks := &hookLog{got: map[string][]map[string]any{}}
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p map[string]any
-		_ = json.NewDecoder(r.Body).Decode(&p)
-		hooks.add(r.URL.Path, p)
-		w.Header().Set("Content-Type", "application/json")
-		switch r.URL.Path {
-		case "/call":
-			io.WriteString(w, `[{"verb":"gather","say":{"text":"Welcome. Press one."},"numDigits":1,"timeout":10,"actionHook":"/menu"}]`)
-		case "/menu":
-			io.WriteString(w, `[{"verb":"hangup"}]`)
-		default:
-			w.WriteHeader(204)
-		}
-	}))
-	defer app.Close()
+	app, hooks := webhookApp(t, map[string]string{
+		"/call": `[{"verb":"gather","say":{"text":"Welcome. Press one."},"numDigits":1,"timeout":10,"actionHook":"/menu"}]`,
+		"/menu": `[{"verb":"hangup"}]`,
+	})
 
 	n := startTenant(t, args...)
 	p, ready, base, key, acct := n.p, n.ready, n.base, n.key, n.acct

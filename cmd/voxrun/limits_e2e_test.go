@@ -2,9 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,19 +19,7 @@ import (
 // refused too; once the first ends, a call goes through again.
 func TestAccountCallLimitRefusesTheSecondCall(t *testing.T) {
 	sipp := siptest.Tool(t, "sipp", "sip-tester")
-	hooks := &hookLog{got: map[string][]map[string]any{}}
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p map[string]any
-		_ = json.NewDecoder(r.Body).Decode(&p)
-		hooks.add(r.URL.Path, p)
-		w.Header().Set("Content-Type", "application/json")
-		if r.URL.Path == "/call" {
-			io.WriteString(w, `[{"verb":"answer"},{"verb":"pause","length":60}]`)
-			return
-		}
-		w.WriteHeader(204)
-	}))
-	defer app.Close()
+	app, hooks := webhookApp(t, map[string]string{"/call": `[{"verb":"answer"},{"verb":"pause","length":60}]`})
 	dataDir := filepath.Join(t.TempDir(), "data")
 	p := startServe(t, dataDir)
 	ready := p.waitLog(t, "voxrun ready")

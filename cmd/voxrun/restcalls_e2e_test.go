@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,22 +34,10 @@ func TestNodeClientCreatesAndRedirectsACall(t *testing.T) {
 	}
 
 	callee := siptest.StartSippUAS(t, filepath.Join("testdata", "sipp", "uas_answer_wait_bye.xml"), "u1")
-	hooks := &hookLog{got: map[string][]map[string]any{}}
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p map[string]any
-		_ = json.NewDecoder(r.Body).Decode(&p)
-		hooks.add(r.URL.Path, p)
-		w.Header().Set("Content-Type", "application/json")
-		switch r.URL.Path {
-		case "/call":
-			_, _ = io.WriteString(w, `[{"verb":"pause","length":20}]`)
-		case "/redirected":
-			_, _ = io.WriteString(w, `[{"verb":"hangup"}]`)
-		default:
-			w.WriteHeader(204)
-		}
-	}))
-	defer app.Close()
+	app, hooks := webhookApp(t, map[string]string{
+		"/call":       `[{"verb":"pause","length":20}]`,
+		"/redirected": `[{"verb":"hangup"}]`,
+	})
 
 	n := startTenant(t)
 	cmd := exec.CommandContext(ctx, node, "calls.js")
