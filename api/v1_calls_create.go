@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 
@@ -41,6 +42,10 @@ type NewCall struct {
 	TimeLimit time.Duration
 	Tag       json.RawMessage
 }
+
+// sipURI is the shape of a sip target: sip:[user@]host[:port][;params],
+// no spaces, no second @ (the SIP layer parses it fully when it dials).
+var sipURI = regexp.MustCompile(`(?i)^sip:([^@\s;:]+(:[^@\s;]*)?@)?[a-z0-9.\-\[\]:]+(:\d{1,5})?(;[^\s]*)?$`)
 
 // newCallBody is POST /Calls as jambonz's REST API takes it.
 type newCallBody struct {
@@ -108,8 +113,8 @@ func (v *v1) newCall(c *fiber.Ctx, a store.Account, b newCallBody) (NewCall, err
 			return bad("to.number is required for a phone target")
 		}
 	case "sip":
-		if !strings.HasPrefix(strings.ToLower(b.To.SipURI), "sip:") {
-			return bad("to.sipUri must be a sip: URI")
+		if !sipURI.MatchString(b.To.SipURI) {
+			return bad("to.sipUri must be a sip: URI (sip:user@host[:port][;params])")
 		}
 	case "user":
 		if b.To.Name == "" {

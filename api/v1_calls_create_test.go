@@ -57,6 +57,14 @@ func TestCreateCall(t *testing.T) {
 	require.Equal(t, "spring", got.Headers["X-Campaign"])
 	require.JSONEq(t, `{"lead":7}`, string(got.Tag))
 
+	for _, uri := range []string{"sip:bob@example.com", "sip:desk@10.0.0.5:5080;transport=tcp", "SIP:carrier.example.com", "sip:+15551234567@[::1]:5060"} {
+		r := e.do("POST", base, a.key, map[string]any{"app_json": `[{"verb":"hangup"}]`, "from": "alice", "to": map[string]any{"type": "sip", "sipUri": uri}})
+		require.Equal(t, 201, r.code, "%s: %s", uri, r.raw)
+	}
+	cr.mu.Lock()
+	cr.got = cr.got[:1]
+	cr.accs = cr.accs[:1]
+	cr.mu.Unlock()
 	r = e.do("POST", base, a.key, map[string]any{"call_hook": "https://example.com/c", "call_status_hook": map[string]any{"url": "https://example.com/s"},
 		"from": "alice", "to": map[string]any{"type": "sip", "sipUri": "sip:bob@example.com"}})
 	require.Equal(t, 201, r.code, r.raw)
@@ -82,6 +90,8 @@ func TestCreateCall(t *testing.T) {
 		{"bad timeout", map[string]any{"application_sid": app, "from": "x", "to": map[string]any{"type": "phone", "number": "1"}, "timeout": -1}, 400},
 		{"app_json not verbs", map[string]any{"app_json": `{"verb":"hangup"}`, "from": "x", "to": map[string]any{"type": "phone", "number": "1"}}, 400},
 		{"sip target not sip", map[string]any{"application_sid": app, "from": "x", "to": map[string]any{"type": "sip", "sipUri": "http://x"}}, 400},
+		{"sip target with spaces", map[string]any{"application_sid": app, "from": "x", "to": map[string]any{"type": "sip", "sipUri": "sip:bob smith@example.com"}}, 400},
+		{"sip target with two @", map[string]any{"application_sid": app, "from": "x", "to": map[string]any{"type": "sip", "sipUri": "sip:a@b@c"}}, 400},
 		{"bad fromHost", map[string]any{"application_sid": app, "from": "x", "fromHost": "a b<c>", "to": map[string]any{"type": "phone", "number": "1"}}, 400},
 	}
 	for _, tc := range bad {
