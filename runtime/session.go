@@ -112,13 +112,13 @@ type Session struct {
 	stack        []verbs.Entry
 	running      string
 	// step is the running verb's step, for checkpoints taken while it runs.
-	step *verbs.Step
-	startedAt    time.Time
-	answeredAt   time.Time
-	endedBy      string
-	digitSubs    map[int]chan media.Digit
-	nextSub      int
-	finished     bool
+	step       *verbs.Step
+	startedAt  time.Time
+	answeredAt time.Time
+	endedBy    string
+	digitSubs  map[int]chan media.Digit
+	nextSub    int
+	finished   bool
 	// obs is nil unless the call is observed (observe.go).
 	obs *observation
 	// room names the media room the call is in (a dial's bridge).
