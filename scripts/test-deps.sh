@@ -29,6 +29,7 @@ command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+command -v flite >/dev/null 2>&1 || need+=(flite)
 command -v baresip >/dev/null 2>&1 || need+=(baresip)
 command -v svwar >/dev/null 2>&1 || need+=(sipvicious)
 # Debian's Chromium, driven headless by playwright-core in the console test.

@@ -14,12 +14,15 @@ import (
 
 // TestEspeakAgainstFlite is the comparison docs/speech.md records: the
 // start-up-plus-synthesis time of one sentence, and what each does with
-// SSML. It runs where flite is installed (a Debian package too) and only
+// SSML. scripts/test-deps.sh installs flite (a Debian package); the test only
 // logs the figures, apart from the properties the choice rests on.
 func TestEspeakAgainstFlite(t *testing.T) {
 	e := needEspeak(t)
 	if _, err := exec.LookPath("flite"); err != nil {
-		t.Skip("flite not installed: nothing to compare with")
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("flite missing in CI (scripts/test-deps.sh installs it): %v", err)
+		}
+		t.Skip("flite not installed (scripts/test-deps.sh installs it): nothing to compare with")
 	}
 	const sentence = "Thank you for calling. Please press one for sales, or two for support."
 	ctx := context.Background()
