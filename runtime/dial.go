@@ -279,11 +279,7 @@ func (s *Session) startStatuses(ctx context.Context) (stop func()) {
 // provisional relays a target's 180 or 183: the child's status, and ringing
 // for a caller who waits for the bridge to be answered.
 func (d *dialRun) provisional(ctx context.Context, e dialEvent) {
-	status := StatusRinging
-	if e.status == 183 {
-		status = StatusEarlyMedia
-	}
-	e.a.child.setStatus(ctx, status, e.status, "")
+	e.a.child.setStatus(ctx, provisionalStatus(e.status), e.status, "")
 	// A 183 brings early media (earlyMedia): the caller is not rung.
 	if d.spec.AnswerOnBridge && e.status != 183 && !d.rang && d.spec.DialMusic == "" && d.s.State() == verbs.StateEarly {
 		d.rang = true

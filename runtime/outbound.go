@@ -87,5 +87,14 @@ func placeStatus(err error) (int, string) {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return 487, "Request Terminated"
 	}
-	return 500, err.Error()
+	return 500, "Server Internal Error"
+}
+
+// provisionalStatus is the call_status of an outbound leg's provisional
+// response: early-media for a 183, ringing for the others.
+func provisionalStatus(sipStatus int) string {
+	if sipStatus == 183 {
+		return StatusEarlyMedia
+	}
+	return StatusRinging
 }

@@ -87,11 +87,7 @@ func (s *Session) place(ctx context.Context) bool {
 		Headers:            c.Headers,
 		Timeout:            c.Timeout,
 		OnProvisional: func(status int) {
-			st := StatusRinging
-			if status == 183 {
-				st = StatusEarlyMedia
-			}
-			s.setStatus(ctx, st, status, "")
+			s.setStatus(ctx, provisionalStatus(status), status, "")
 		},
 	}
 	s.goSafe("place the call", func() {

@@ -89,22 +89,19 @@ func (o *outbound) Place(ctx context.Context, req runtime.PlaceRequest) (runtime
 	return sipLeg{l}, nil
 }
 
-// placeError gives a failed attempt its SIP status for the runtime.
+// placeError gives a failed attempt the SIP status the SIP layer knows
+// (a final response, a routing refusal); the runtime maps the rest
+// (cancelled: 487, anything else: 500).
 func placeError(err error) error {
-	var pe *runtime.PlaceError
 	var se *leg.StatusError
 	var re *route.RejectError
 	switch {
-	case errors.As(err, &pe):
-		return pe
 	case errors.As(err, &se):
 		return &runtime.PlaceError{Status: se.Status, Reason: se.Reason, Err: err}
 	case errors.As(err, &re):
 		return &runtime.PlaceError{Status: re.Status, Reason: re.Reason, Err: err}
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &runtime.PlaceError{Status: 487, Reason: "Request Terminated", Err: err}
 	}
-	return &runtime.PlaceError{Status: 500, Reason: "Server Internal Error", Err: err}
+	return err
 }
 
 // callCreator places the calls of REST POST /Calls: the runtime's outbound
