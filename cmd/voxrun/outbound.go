@@ -134,9 +134,12 @@ func (cc *callCreator) CreateCall(ctx context.Context, acct store.Account, call 
 		}
 	}
 	if call.FromHost != "" {
-		from := copyFrom(call.To.From)
+		var from runtime.TargetFrom
+		if call.To.From != nil {
+			from = *call.To.From
+		}
 		from.Host = call.FromHost
-		call.To.From = from
+		call.To.From = &from
 	}
 	s, err := cc.calls.StartOutbound(context.WithoutCancel(ctx), runtime.OutboundCall{
 		Info: runtime.CallInfo{
@@ -150,13 +153,4 @@ func (cc *callCreator) CreateCall(ctx context.Context, acct store.Account, call 
 		return "", "", err
 	}
 	return s.CallSID(), s.CallID(), nil
-}
-
-// verbsFrom copies a target's From override (a new one when it has none).
-func copyFrom(f *runtime.TargetFrom) *runtime.TargetFrom {
-	if f == nil {
-		return &runtime.TargetFrom{}
-	}
-	c := *f
-	return &c
 }
