@@ -146,7 +146,7 @@ func (l *intakeListener) Accept() (net.Conn, error) {
 			// The handshake runs on the first Read, on sipgo's reader.
 			nc = tls.Server(conn, l.tls)
 		}
-		c, ok := l.s.track(nc, conn, src)
+		c, ok := l.s.track(nc, src)
 		if !ok {
 			_ = conn.Close()
 			return nil, net.ErrClosed
@@ -157,13 +157,13 @@ func (l *intakeListener) Accept() (net.Conn, error) {
 
 // track wraps a TCP connection and registers it so that Close closes it and
 // waits for its reader.
-func (s *Server) track(conn net.Conn, tcp *net.TCPConn, src netip.AddrPort) (*streamConn, bool) {
+func (s *Server) track(conn net.Conn, src netip.AddrPort) (*streamConn, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, false
 	}
-	c := &streamConn{Conn: conn, tcp: tcp, s: s, src: src, framer: intake.NewFramer(conn, s.cfg.MaxMessageSize)}
+	c := &streamConn{Conn: conn, s: s, src: src, framer: intake.NewFramer(conn, s.cfg.MaxMessageSize)}
 	c.framer.OnMessageStart = func() {
 		_ = conn.SetReadDeadline(time.Now().Add(s.cfg.TCPMessageTimeout))
 	}
@@ -176,7 +176,6 @@ func (s *Server) track(conn net.Conn, tcp *net.TCPConn, src netip.AddrPort) (*st
 // messages that passed intake, framed by intake.Framer.
 type streamConn struct {
 	net.Conn
-	tcp     *net.TCPConn // the TCP connection under Conn (Conn itself without TLS)
 	s       *Server
 	src     netip.AddrPort
 	framer  *intake.Framer
@@ -250,8 +249,8 @@ const framingLinger = 500 * time.Millisecond
 // linger stops reading from the peer and waits, for framingLinger or until
 // the server closes, before the reader reports the end.
 func (c *streamConn) linger() {
-	if _, plain := c.Conn.(*net.TCPConn); plain {
-		_ = c.tcp.CloseRead()
+	if tc, plain := c.Conn.(*net.TCPConn); plain {
+		_ = tc.CloseRead()
 	}
 	t := time.NewTimer(framingLinger)
 	defer t.Stop()

@@ -88,8 +88,8 @@ func (s *Session) buildReport(now time.Time) ([]byte, netip.AddrPort, bool) {
 	s.recvMu.Lock()
 	st := &s.stats
 	if st.init {
-		expected := int64(st.cycles) + int64(st.maxSeq) - int64(st.baseSeq) + 1
-		lost := expected - int64(st.received)
+		expected := st.expected()
+		lost := st.lostCurrent()
 		expInterval := expected - s.rtcp.expectedPrior
 		recvInterval := int64(st.received - s.rtcp.receivedPrior)
 		s.rtcp.expectedPrior, s.rtcp.receivedPrior = expected, st.received

@@ -40,10 +40,14 @@ func (s *recvStats) update(ssrc uint32, seq uint16) {
 	s.received++
 }
 
+// expected is RFC 3550 A.3's number of packets expected so far.
+func (s *recvStats) expected() int64 {
+	return int64(s.cycles) + int64(s.maxSeq) - int64(s.baseSeq) + 1
+}
+
 // lostCurrent is RFC 3550 A.3's cumulative number of packets lost.
 func (s *recvStats) lostCurrent() int64 {
-	expected := int64(s.cycles) + int64(s.maxSeq) - int64(s.baseSeq) + 1
-	return expected - int64(s.received)
+	return s.expected() - int64(s.received)
 }
 
 // transit updates the interarrival jitter with one audio packet's RTP
