@@ -137,7 +137,7 @@ func (v *v1) updateCall(c *fiber.Ctx) error {
 		}
 		cmds = append(cmds, cmd)
 	}
-	if status := call["call_status"]; status == "completed" || status == "failed" || status == "busy" || status == "no-answer" {
+	if runtime.IsFinal(call["call_status"]) {
 		return fiber.NewError(fiber.StatusUnprocessableEntity, "call is not active")
 	}
 	if v.calls == nil {
@@ -146,7 +146,7 @@ func (v *v1) updateCall(c *fiber.Ctx) error {
 	var sipStatus int
 	for _, cmd := range cmds {
 		reply := make(chan runtime.CommandResult, 1)
-		if cmd.Kind >= runtime.CommandMute {
+		if cmd.Live() {
 			cmd.Reply = reply
 		}
 		if !v.calls.Control(sid, cmd) {

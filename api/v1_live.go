@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/voxrun/voxrun/runtime"
 	"github.com/voxrun/voxrun/store"
 )
 
@@ -188,8 +189,7 @@ func (v *v1) callCount(c *fiber.Ctx) error {
 	}
 	in, out := 0, 0
 	for _, call := range calls {
-		switch status := call["call_status"]; status {
-		case "completed", "failed", "busy", "no-answer":
+		if runtime.IsFinal(call["call_status"]) {
 			continue // ended, still in the store for an hour
 		}
 		if strings.HasPrefix(call["direction"], "outbound") {

@@ -74,11 +74,6 @@ func (s *Session) snapshot(running *verbs.Step) Checkpoint {
 	}
 }
 
-// checkpoint writes the call's state before running step.
-func (s *Session) checkpoint(ctx context.Context, step verbs.Step) {
-	s.checkpointStep(ctx, &step)
-}
-
 // checkpointNow writes the call's state as it stands, with the verb that
 // runs; not once the call has finished (finish removes the checkpoint).
 func (s *Session) checkpointNow(ctx context.Context) {

@@ -28,7 +28,7 @@ func BenchmarkCheckpoint(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		s.checkpoint(context.Background(), step)
+		s.checkpointStep(context.Background(), &step)
 	}
 	b.ReportMetric(float64(len(size)), "checkpoint-bytes")
 }

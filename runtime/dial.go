@@ -368,7 +368,7 @@ func (s *Session) adopt(ctx context.Context, leg Leg) {
 // confirm runs a confirmHook's verbs on an answered child leg: it passes
 // when the verbs end with the leg still up.
 func (s *Session) confirm(ctx context.Context, hook verbs.Hook) bool {
-	h := s.resolveHook(hook.URL, hook.Method, hook.Username, hook.Password)
+	h := s.resolveHook(apps.Hook(hook))
 	entries, err := s.ask(ctx, apps.KindVerbHook, h, s.payload(nil))
 	if err != nil {
 		s.log.Warn("dial: confirmHook failed; not bridging this target", "err", err)
@@ -561,7 +561,7 @@ func (d *dialRun) bridge(ctx context.Context, w *attempt) map[string]any {
 			c.hangupLeg(ctx, nil)
 		case cmd := <-c.inbox:
 			// Live control of the B leg (its own call_sid).
-			if cmd.live() || cmd.Kind == CommandTag {
+			if cmd.Live() || cmd.Kind == CommandTag {
 				c.command(ctx, cmd)
 				continue
 			}
@@ -611,7 +611,7 @@ func (m *Manager) runAdult(ctx context.Context, c *Session, hook Hook, stopStatu
 			m.active.Dec()
 			m.wg.Done()
 		}()
-		h := c.resolveHook(hook.URL, hook.Method, hook.Username, hook.Password)
+		h := c.resolveHook(apps.Hook(hook))
 		entries, err := c.ask(ctx, apps.KindRedirect, h, c.payload(nil))
 		if err != nil {
 			c.log.Warn("child_call_hook failed; hanging up the B leg", "err", err)
@@ -660,7 +660,7 @@ func (d *dialRun) capture(ctx context.Context, leg *Session, c *collector, k med
 	for _, p := range c.patterns {
 		if p != "" && strings.HasSuffix(string(c.buf), p) {
 			c.buf = c.buf[:0]
-			h := d.s.resolveHook(d.spec.DTMFHook.URL, d.spec.DTMFHook.Method, d.spec.DTMFHook.Username, d.spec.DTMFHook.Password)
+			h := d.s.resolveHook(apps.Hook(*d.spec.DTMFHook))
 			payload := leg.payload(map[string]any{"dtmf": p})
 			leg.log.Info("dial: captured dtmf", "dtmf", p)
 			leg.goSafe("dial: dtmfHook", func() {

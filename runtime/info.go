@@ -22,6 +22,15 @@ const (
 	StatusNoAnswer   = "no-answer"
 )
 
+// IsFinal reports whether a call_status is one a call ends with.
+func IsFinal(status string) bool {
+	switch status {
+	case StatusCompleted, StatusFailed, StatusBusy, StatusNoAnswer:
+		return true
+	}
+	return false
+}
+
 // CallInfo is the call information every hook carries.
 type CallInfo struct {
 	CallSID            string
@@ -144,11 +153,11 @@ type Application struct {
 
 // resolveHook is a verb's hook as the call's application receives it (see
 // Application.resolve): as written once a fallback app answers the call.
-func (s *Session) resolveHook(url_, method, user, pass string) apps.Hook {
+func (s *Session) resolveHook(h apps.Hook) apps.Hook {
 	if s.fellBack.Load() {
-		return apps.Hook{URL: url_, Method: method, Username: user, Password: pass}
+		return h
 	}
-	return s.app.resolve(url_, method, user, pass)
+	return s.app.resolve(h)
 }
 
 // transport is what reaches the call's hooks now: the application, or its
@@ -163,8 +172,8 @@ func (s *Session) transport() apps.App {
 // resolve makes a verb's hook absolute: a relative URL resolves against the
 // call hook and reuses its credentials. Without a call hook (a JS app) it
 // stays as written: the app's handler names.
-func (a *Application) resolve(url_, method, user, pass string) apps.Hook {
-	h := apps.Hook{URL: url_, Method: method, Username: user, Password: pass}
+func (a *Application) resolve(h apps.Hook) apps.Hook {
+	url_ := h.URL
 	if isAbsolute(url_) || a.CallHook.URL == "" {
 		return h
 	}

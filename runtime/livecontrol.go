@@ -21,9 +21,9 @@ var (
 	ErrNoSIPRequest = errors.New("the call's leg cannot send SIP requests")
 )
 
-// live reports whether the command acts on the call without changing what
-// runs: the running verb carries on.
-func (c Command) live() bool {
+// Live reports whether the command acts on the call without changing what
+// runs: the running verb carries on, and Reply gets how it went.
+func (c Command) Live() bool {
 	switch c.Kind {
 	case CommandMute, CommandWhisper, CommandDTMF, CommandSIPRequest, CommandChildRedirect:
 		return true

@@ -160,11 +160,16 @@ func (m *Manager) Drain(ctx context.Context) {
 		return
 	case <-ctx.Done():
 	}
+	// Send may wait for an inbox: not under the lock that untrack needs.
 	m.mu.Lock()
+	running := make([]*Session, 0, len(m.sessions))
 	for _, s := range m.sessions {
-		s.Send(Command{Kind: CommandHangup})
+		running = append(running, s)
 	}
 	m.mu.Unlock()
+	for _, s := range running {
+		s.Send(Command{Kind: CommandHangup})
+	}
 	<-done
 }
 

@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 )
 
 // goSafe runs f in a goroutine of the call. A panic in it is recovered
@@ -18,12 +17,7 @@ func (s *Session) goSafe(task string, f func(), onPanic func()) {
 			if r == nil {
 				return
 			}
-			s.m.panics.Inc()
-			s.log.Error("call task panicked; hanging the call up", "task", task, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			s.Alert(context.Background(), "application-error", "voxrun hit an internal error on this call and hung it up")
-			s.mu.Lock()
-			s.endedBy = endedBySystem
-			s.mu.Unlock()
+			s.recovered(context.Background(), fmt.Sprintf("%s: %v", task, r))
 			if onPanic != nil {
 				onPanic()
 			}

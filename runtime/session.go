@@ -189,12 +189,8 @@ var errPanic = verbs.ErrPanic
 
 func (s *Session) run(ctx context.Context) {
 	defer close(s.done)
-	statusDone := make(chan struct{})
-	s.goSafe("status hook", func() { s.sendStatuses(ctx, statusDone) }, nil)
-	defer func() {
-		close(s.statusQ)
-		<-statusDone
-	}()
+	stopStatuses := s.startStatuses(ctx)
+	defer stopStatuses()
 	defer func() {
 		if r := recover(); r != nil {
 			s.recovered(ctx, r)
@@ -383,7 +379,7 @@ func (s *Session) loop(ctx context.Context) {
 		if !ok {
 			return
 		}
-		s.checkpoint(ctx, entry.Step)
+		s.checkpointNow(ctx) // pop set the running step
 		s.obs.verbStart(entry)
 		out, err, ended := s.runVerb(ctx, entry)
 		s.obs.verbEnd(entry, out, err)
@@ -456,7 +452,7 @@ func (s *Session) runVerb(ctx context.Context, e verbs.Entry) (verbs.Outcome, er
 			s.farEndHungUp()
 			return verbs.Outcome{}, nil, true
 		case c := <-s.inbox:
-			if c.Kind == CommandTag || c.live() {
+			if c.Kind == CommandTag || c.Live() {
 				s.command(ctx, c)
 				continue
 			}
@@ -490,7 +486,7 @@ func (s *Session) command(ctx context.Context, c Command) bool {
 		if len(c.Document) > 0 {
 			entries, err = s.decode(ctx, c.Document)
 		} else if c.Hook != nil {
-			h := s.resolveHook(c.Hook.URL, c.Hook.Method, c.Hook.Username, c.Hook.Password)
+			h := s.resolveHook(*c.Hook)
 			entries, err = s.ask(ctx, apps.KindRedirect, h, s.payload(nil))
 		}
 		if err == nil {
@@ -499,7 +495,7 @@ func (s *Session) command(ctx context.Context, c Command) bool {
 	case CommandTag:
 		s.Tag(c.Document)
 	default:
-		if c.live() {
+		if c.Live() {
 			s.liveCommand(ctx, c)
 		}
 	}
@@ -509,7 +505,7 @@ func (s *Session) command(ctx context.Context, c Command) bool {
 // actionHook sends a verb's results; a reply with verbs replaces the stack.
 // A failed hook raises an alert, tells the status hook, and the stack goes on.
 func (s *Session) actionHook(ctx context.Context, out verbs.Outcome) {
-	h := s.resolveHook(out.ActionHook.URL, out.ActionHook.Method, out.ActionHook.Username, out.ActionHook.Password)
+	h := s.resolveHook(apps.Hook(*out.ActionHook))
 	reply, err := s.send(ctx, apps.Request{Kind: apps.KindVerbHook, Hook: h, Payload: s.payload(out.Results), Secret: s.app.Secret})
 	if err != nil {
 		s.log.Warn("action hook failed; continuing", "hook", h.URL, "err", err)
