@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/voxrun/voxrun/media"
 	"github.com/voxrun/voxrun/media/virtual"
+	"github.com/voxrun/voxrun/media/wav"
 	"github.com/voxrun/voxrun/verbs"
 )
 
@@ -396,13 +396,13 @@ func (x *Simulation) Transcript() Transcript {
 
 // ClipWAV returns audio clip n (numbered from 1 in EventAudio) as a WAV
 // file: 16-bit mono PCM at 8 kHz. ok is false for an unknown clip.
-func (x *Simulation) ClipWAV(n int) (wav []byte, ok bool) {
+func (x *Simulation) ClipWAV(n int) ([]byte, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if n < 1 || n > len(x.clips) {
 		return nil, false
 	}
-	return encodeWAV(x.clips[n-1].samples), true
+	return wav.EncodeMono(media.SampleRate, x.clips[n-1].samples), true
 }
 
 // beginClip starts recording a playback.
@@ -475,26 +475,4 @@ func (t *tapEndpoint) SetSource(src media.Source) {
 		t.x.addFrame(c, frame)
 		return nil
 	}))
-}
-
-// encodeWAV wraps PCM samples in a RIFF/WAVE header (16-bit mono, 8 kHz).
-func encodeWAV(samples []int16) []byte {
-	data := len(samples) * 2
-	b := make([]byte, 44+data)
-	copy(b[0:], "RIFF")
-	binary.LittleEndian.PutUint32(b[4:], uint32(36+data))
-	copy(b[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(b[16:], 16)
-	binary.LittleEndian.PutUint16(b[20:], 1) // PCM
-	binary.LittleEndian.PutUint16(b[22:], 1) // mono
-	binary.LittleEndian.PutUint32(b[24:], media.SampleRate)
-	binary.LittleEndian.PutUint32(b[28:], media.SampleRate*2)
-	binary.LittleEndian.PutUint16(b[32:], 2)
-	binary.LittleEndian.PutUint16(b[34:], 16)
-	copy(b[36:], "data")
-	binary.LittleEndian.PutUint32(b[40:], uint32(data))
-	for i, s := range samples {
-		binary.LittleEndian.PutUint16(b[44+2*i:], uint16(s))
-	}
-	return b
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/voxrun/voxrun/media"
 	"github.com/voxrun/voxrun/media/diskcache"
+	"github.com/voxrun/voxrun/media/wav"
 )
 
 // Defaults of Config.
@@ -433,7 +434,7 @@ func (l *Loader) storeTranscoded(key string, meta entryMeta, pcm []int16) {
 	}
 	_ = l.cache.Put(key, m, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 32<<10)
-		if err := writeWAVHeader(bw, len(pcm)); err != nil {
+		if _, err := bw.Write(wav.Header(media.SampleRate, 1, 2*len(pcm))); err != nil {
 			return err
 		}
 		var b [2]byte
@@ -445,26 +446,6 @@ func (l *Loader) storeTranscoded(key string, meta entryMeta, pcm []int16) {
 		}
 		return bw.Flush()
 	})
-}
-
-// writeWAVHeader writes the 44-byte header of an 8 kHz mono 16-bit WAV of
-// n samples.
-func writeWAVHeader(w io.Writer, n int) error {
-	var h [44]byte
-	copy(h[0:], "RIFF")
-	binary.LittleEndian.PutUint32(h[4:], uint32(36+2*n))
-	copy(h[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(h[16:], 16)
-	binary.LittleEndian.PutUint16(h[20:], 1) // PCM
-	binary.LittleEndian.PutUint16(h[22:], 1) // mono
-	binary.LittleEndian.PutUint32(h[24:], media.SampleRate)
-	binary.LittleEndian.PutUint32(h[28:], 2*media.SampleRate)
-	binary.LittleEndian.PutUint16(h[32:], 2)
-	binary.LittleEndian.PutUint16(h[34:], 16)
-	copy(h[36:], "data")
-	binary.LittleEndian.PutUint32(h[40:], uint32(2*n))
-	_, err := w.Write(h[:])
-	return err
 }
 
 // redact hides a password in a URL (https://user:xxxxx@host/...), so that

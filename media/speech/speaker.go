@@ -3,7 +3,6 @@ package speech
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/voxrun/voxrun/media/diskcache"
 	"github.com/voxrun/voxrun/media/player"
 	"github.com/voxrun/voxrun/media/resample"
+	"github.com/voxrun/voxrun/media/wav"
 )
 
 // Config configures a Speaker.
@@ -220,28 +220,5 @@ func encode8k(a Audio) ([]byte, error) {
 		pcm = r.Flush(r.Append(make([]int16, 0, len(pcm)*media.SampleRate/a.Rate+256), pcm))
 		pcm = pcm[:min(len(pcm), len(a.Samples)*media.SampleRate/a.Rate)]
 	}
-	var b bytes.Buffer
-	b.Grow(44 + 2*len(pcm))
-	hdr := struct {
-		RIFF     [4]byte
-		Size     uint32
-		WAVE     [4]byte
-		Fmt      [4]byte
-		FmtSize  uint32
-		Tag      uint16
-		Channels uint16
-		Rate     uint32
-		ByteRate uint32
-		Align    uint16
-		Bits     uint16
-		Data     [4]byte
-		DataSize uint32
-	}{
-		[4]byte{'R', 'I', 'F', 'F'}, uint32(36 + 2*len(pcm)), [4]byte{'W', 'A', 'V', 'E'},
-		[4]byte{'f', 'm', 't', ' '}, 16, 1, 1, media.SampleRate, 2 * media.SampleRate, 2, 16,
-		[4]byte{'d', 'a', 't', 'a'}, uint32(2 * len(pcm)),
-	}
-	_ = binary.Write(&b, binary.LittleEndian, hdr)
-	_ = binary.Write(&b, binary.LittleEndian, pcm)
-	return b.Bytes(), nil
+	return wav.EncodeMono(media.SampleRate, pcm), nil
 }

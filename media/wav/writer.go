@@ -64,16 +64,35 @@ func NewWriter(w io.WriteSeeker, cfg WriterConfig) (*Writer, error) {
 }
 
 func (wr *Writer) header(riffSize, dataSize uint32) []byte {
+	return header(wr.cfg.SampleRate, wr.cfg.Channels, riffSize, dataSize)
+}
+
+// Header is the 44-byte header of a 16-bit PCM WAV holding dataBytes of
+// samples at rate, in channels (1 or 2).
+func Header(rate, channels, dataBytes int) []byte {
+	return header(rate, channels, uint32(headerSize-8+dataBytes), uint32(dataBytes))
+}
+
+// EncodeMono is a whole 16-bit PCM mono WAV of samples at rate.
+func EncodeMono(rate int, samples []int16) []byte {
+	b := append(make([]byte, 0, headerSize+2*len(samples)), Header(rate, 1, 2*len(samples))...)
+	for _, s := range samples {
+		b = binary.LittleEndian.AppendUint16(b, uint16(s))
+	}
+	return b
+}
+
+func header(rate, channels int, riffSize, dataSize uint32) []byte {
 	h := make([]byte, headerSize)
 	copy(h[0:], "RIFF")
 	binary.LittleEndian.PutUint32(h[4:], riffSize)
 	copy(h[8:], "WAVEfmt ")
 	binary.LittleEndian.PutUint32(h[16:], 16)
 	binary.LittleEndian.PutUint16(h[20:], uint16(PCM))
-	binary.LittleEndian.PutUint16(h[22:], uint16(wr.cfg.Channels))
-	binary.LittleEndian.PutUint32(h[24:], uint32(wr.cfg.SampleRate))
-	binary.LittleEndian.PutUint32(h[28:], uint32(wr.cfg.SampleRate*wr.cfg.Channels*2))
-	binary.LittleEndian.PutUint16(h[32:], uint16(wr.cfg.Channels*2))
+	binary.LittleEndian.PutUint16(h[22:], uint16(channels))
+	binary.LittleEndian.PutUint32(h[24:], uint32(rate))
+	binary.LittleEndian.PutUint32(h[28:], uint32(rate*channels*2))
+	binary.LittleEndian.PutUint16(h[32:], uint16(channels*2))
 	binary.LittleEndian.PutUint16(h[34:], 16)
 	copy(h[36:], "data")
 	binary.LittleEndian.PutUint32(h[40:], dataSize)
