@@ -165,8 +165,9 @@ func simulationInput(err error) error {
 }
 
 // validDigits reports whether keys are 1 to 32 DTMF keys.
-func validDigits(keys string) bool {
-	if keys == "" || len(keys) > 32 {
+// validDigits reports whether keys are 1 to max DTMF keys (0-9 * # A-D).
+func validDigits(keys string, max int) bool {
+	if keys == "" || len(keys) > max {
 		return false
 	}
 	for _, r := range keys {
@@ -185,7 +186,7 @@ func (v *v1) simulationDTMF(c *fiber.Ctx) error {
 	var body struct {
 		Digits string `json:"digits"`
 	}
-	if json.Unmarshal(c.Body(), &body) != nil || !validDigits(body.Digits) {
+	if json.Unmarshal(c.Body(), &body) != nil || !validDigits(body.Digits, 32) {
 		return fiber.NewError(fiber.StatusBadRequest, "digits must be 1 to 32 of 0-9, *, #, A-D")
 	}
 	if err := simulationInput(x.Press(c.UserContext(), strings.ToUpper(body.Digits))); err != nil {
@@ -398,7 +399,7 @@ func (v *v1) socketInput(x *runtime.Simulation, m socketMsg) (socketMsg, bool) {
 	var err error
 	switch m.Type {
 	case "dtmf":
-		if !validDigits(m.Digits) {
+		if !validDigits(m.Digits, 32) {
 			return socketMsg{Type: "error", Msg: "digits must be 1 to 32 of 0-9, *, #, A-D"}, true
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -224,7 +224,7 @@ func liveCommand(k string, raw json.RawMessage) (runtime.Command, error) {
 			Digit    string  `json:"digit"`
 			Duration float64 `json:"duration"`
 		}
-		if json.Unmarshal(raw, &d) != nil || d.Digit == "" || len(d.Digit) > 64 || strings.Trim(d.Digit, "0123456789*#ABCDabcd") != "" {
+		if json.Unmarshal(raw, &d) != nil || !validDigits(d.Digit, 64) {
 			return bad("dtmf must be {digit, duration}: digit of 0-9 * # A-D, at most 64")
 		}
 		if d.Duration < 0 || d.Duration > 5000 {
