@@ -164,7 +164,6 @@ func simulationInput(err error) error {
 	return fiber.NewError(fiber.StatusBadRequest, "the simulated call cannot take that input")
 }
 
-// validDigits reports whether keys are 1 to 32 DTMF keys.
 // validDigits reports whether keys are 1 to max DTMF keys (0-9 * # A-D).
 func validDigits(keys string, max int) bool {
 	if keys == "" || len(keys) > max {
