@@ -11,7 +11,7 @@ import (
 	"time"
 
 	sipgosip "github.com/emiago/sipgo/sip"
-	"github.com/icholy/digest"
+	"github.com/voxrun/voxrun/sip/digest"
 )
 
 // binding is one carrier's registration, run by one goroutine.
@@ -229,24 +229,14 @@ func (b *binding) send(ctx context.Context, req *sipgosip.Request) (*sipgosip.Re
 
 // authorize answers a 401 or 407 (RFC 3261 §22.2, §22.3).
 func (b *binding) authorize(res *sipgosip.Response, req *sipgosip.Request) (sipgosip.Header, error) {
-	challenge, answer := "WWW-Authenticate", "Authorization"
-	if res.StatusCode == 407 {
-		challenge, answer = "Proxy-Authenticate", "Proxy-Authorization"
-	}
-	h := res.GetHeader(challenge)
-	if h == nil {
+	h, err := digest.Answer(res, "REGISTER", req.Recipient.String(), b.t.username, b.t.password)
+	if errors.Is(err, digest.ErrNoChallenge) {
 		return nil, &statusError{int(res.StatusCode), res.Reason}
 	}
-	chal, err := digest.ParseChallenge(h.Value())
 	if err != nil {
-		return nil, fmt.Errorf("sip/carrierreg: %s: %w", challenge, err)
+		return nil, fmt.Errorf("sip/carrierreg: %w", err)
 	}
-	cred, err := digest.Digest(chal, digest.Options{Method: "REGISTER", URI: req.Recipient.String(), Count: 1,
-		Username: b.t.username, Password: b.t.password})
-	if err != nil {
-		return nil, fmt.Errorf("sip/carrierreg: digest: %w", err)
-	}
-	return sipgosip.NewHeader(answer, cred.String()), nil
+	return h, nil
 }
 
 // granted reads the expiry a 2xx grants (RFC 3261 §10.2.4): our Contact's

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	sipgosip "github.com/emiago/sipgo/sip"
-	"github.com/icholy/digest"
 
 	"github.com/voxrun/voxrun/media"
 	"github.com/voxrun/voxrun/media/rtpsession"
 	"github.com/voxrun/voxrun/media/sdp"
+	"github.com/voxrun/voxrun/sip/digest"
 )
 
 // DialRequest is an outbound call to place with Agent.Dial.
@@ -668,25 +668,10 @@ func (l *Leg) sendACK(ack *sipgosip.Request) {
 // Authorization) or 407 (Proxy-Authenticate → Proxy-Authorization) with
 // RFC 3261 §22.2, §22.3.
 func (d *dialer) authorize(res *sipgosip.Response) error {
-	challenge, answer := "WWW-Authenticate", "Authorization"
-	if res.StatusCode == 407 {
-		challenge, answer = "Proxy-Authenticate", "Proxy-Authorization"
-	}
-	h := res.GetHeader(challenge)
-	if h == nil {
-		return fmt.Errorf("sip/leg: %d without %s", res.StatusCode, challenge)
-	}
-	chal, err := digest.ParseChallenge(h.Value())
+	h, err := digest.Answer(res, "INVITE", d.l.invite.Recipient.String(), d.req.Auth.Username, d.req.Auth.Password)
 	if err != nil {
-		return fmt.Errorf("sip/leg: %s: %w", challenge, err)
+		return fmt.Errorf("sip/leg: %w", err)
 	}
-	cred, err := digest.Digest(chal, digest.Options{
-		Method: "INVITE", URI: d.l.invite.Recipient.String(), Count: 1,
-		Username: d.req.Auth.Username, Password: d.req.Auth.Password,
-	})
-	if err != nil {
-		return fmt.Errorf("sip/leg: digest: %w", err)
-	}
-	d.auth = sipgosip.NewHeader(answer, cred.String())
+	d.auth = h
 	return nil
 }
