@@ -1,7 +1,7 @@
 // Package benchnode starts and watches a voxrun for the benchmarks in
 // bench/: free loopback ports, waiting for /readyz, the first tenant's
 // credentials, the process's CPU time and memory from /proc, and fetching
-// a profile. It is benchmark support only (bench/calls, bench/restcalls).
+// a profile. It is benchmark support only (every load benchmark in bench/).
 package benchnode
 
 import (
@@ -16,22 +16,31 @@ import (
 	"time"
 )
 
-// FreePort is a port of 127.0.0.1 that is free now ("udp" or "tcp").
-func FreePort(network string) int {
+// Port is a port of 127.0.0.1 that is free now ("udp" or "tcp").
+func Port(network string) (int, error) {
 	if network == "udp" {
 		c, err := net.ListenPacket("udp", "127.0.0.1:0")
 		if err != nil {
-			panic(err)
+			return 0, err
 		}
 		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
+		return c.LocalAddr().(*net.UDPAddr).Port, nil
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		panic(err)
+		return 0, err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// FreePort is Port for a benchmark that cannot go on without one.
+func FreePort(network string) int {
+	p, err := Port(network)
+	if err != nil {
+		panic(err)
+	}
+	return p
 }
 
 // WaitReady waits up to 15 s for url (a /readyz) to answer 200.

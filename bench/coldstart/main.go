@@ -13,7 +13,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +21,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/voxrun/voxrun/bench/benchnode"
 )
 
 func main() {
@@ -72,23 +73,6 @@ func report(what string, ds []time.Duration) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func freePort(network string) (int, error) {
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port, nil
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // start runs voxrun serve on dir and returns the time from exec to ready. A
 // start that fails before ready (a port taken in between) is tried again once
 // on other ports.
@@ -101,11 +85,11 @@ func start(bin, dir string) (time.Duration, error) {
 }
 
 func startOnce(bin, dir string) (time.Duration, error) {
-	httpPort, err := freePort("tcp")
+	httpPort, err := benchnode.Port("tcp")
 	if err != nil {
 		return 0, err
 	}
-	sipPort, err := freePort("udp")
+	sipPort, err := benchnode.Port("udp")
 	if err != nil {
 		return 0, err
 	}

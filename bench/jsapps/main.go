@@ -30,6 +30,7 @@ import (
 	"github.com/voxrun/voxrun/apps"
 	"github.com/voxrun/voxrun/apps/js"
 	"github.com/voxrun/voxrun/apps/webhook"
+	"github.com/voxrun/voxrun/bench/benchnode"
 	"github.com/voxrun/voxrun/sandbox"
 	"github.com/voxrun/voxrun/store"
 	"github.com/voxrun/voxrun/store/memory"
@@ -181,7 +182,7 @@ func run(bin string, n, workers, conc int) error {
 	var idle int64
 	st := pool.Stats()
 	for _, pid := range st.PIDs {
-		idle += rssKB(pid)
+		idle += int64(benchnode.RSSKiB(pid))
 	}
 	fmt.Printf("memory: idle worker RSS %.1f MiB (mean of %d)\n", float64(idle)/float64(len(st.PIDs))/1024, len(st.PIDs))
 	return concurrentMemory(bin, conc, hc, "http://127.0.0.1:"+port+"/slow", live, notFound)
@@ -203,9 +204,9 @@ func concurrentMemory(bin string, conc int, hc *http.Client, slowURL string, liv
   return [{verb: 'say', text: s.slice(0, 8) + a.length + (await r.text())}];
 } }`
 	total := func() int64 {
-		var kb int64 = rssKB(os.Getpid())
+		var kb int64 = int64(benchnode.RSSKiB(os.Getpid()))
 		for _, pid := range pool.Stats().PIDs {
-			kb += rssKB(pid)
+			kb += int64(benchnode.RSSKiB(pid))
 		}
 		return kb
 	}
@@ -294,20 +295,6 @@ func startNode() (string, func(), error) {
 		return "", nil, fmt.Errorf("node did not start: %w", err)
 	}
 	return strings.TrimSpace(line), stop, nil
-}
-
-func rssKB(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb
-		}
-	}
-	return 0
 }
 
 func pct(d []time.Duration, p int) time.Duration {

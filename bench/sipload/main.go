@@ -44,6 +44,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/voxrun/voxrun/bench/benchnode"
 	"github.com/voxrun/voxrun/sip/admission"
 )
 
@@ -348,7 +349,7 @@ type sampler struct {
 }
 
 func startSampler(active func() int) *sampler {
-	s := &sampler{stopc: make(chan struct{}), peak: rssSelf(), active: active}
+	s := &sampler{stopc: make(chan struct{}), peak: benchnode.RSSKiB(os.Getpid()), active: active}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -359,7 +360,7 @@ func startSampler(active func() int) *sampler {
 			case <-s.stopc:
 				return
 			case <-t.C:
-				s.peak = max(s.peak, rssSelf())
+				s.peak = max(s.peak, benchnode.RSSKiB(os.Getpid()))
 				if s.active != nil {
 					s.peakActive = max(s.peakActive, s.active())
 				}
@@ -372,22 +373,7 @@ func startSampler(active func() int) *sampler {
 func (s *sampler) stop() int {
 	close(s.stopc)
 	s.wg.Wait()
-	return max(s.peak, rssSelf())
-}
-
-// rssSelf is VmRSS of this process, in KiB.
-func rssSelf() int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmRSS:") {
-			n, _ := strconv.Atoi(strings.Fields(l)[1])
-			return n
-		}
-	}
-	return 0
+	return max(s.peak, benchnode.RSSKiB(os.Getpid()))
 }
 
 // cpuSelf is this process's user+system CPU time.
@@ -422,13 +408,13 @@ func holdTest(ctx context.Context, o options, ps *procs, work, kind string, newS
 	}
 	defer srv.Close()
 	settle()
-	heap0, rss0, g0 := heapInUse(), rssSelf(), runtime.NumGoroutine()
+	heap0, rss0, g0 := heapInUse(), benchnode.RSSKiB(os.Getpid()), runtime.NumGoroutine()
 	measure := func() perDialog {
 		runtime.GC()
 		held := srv.Active()
 		n := float64(max(held, 1))
 		return perDialog{held: held, heap: float64(heapInUse()-heap0) / n,
-			rss: float64(rssSelf()-rss0) * 1024 / n, gor: float64(runtime.NumGoroutine()-g0) / n}
+			rss: float64(benchnode.RSSKiB(os.Getpid())-rss0) * 1024 / n, gor: float64(runtime.NumGoroutine()-g0) / n}
 	}
 	sm := startSampler(srv.Active)
 	type out struct {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/voxrun/voxrun/bench/benchnode"
 	"github.com/voxrun/voxrun/bench/sippout"
 )
 
@@ -77,26 +77,17 @@ func (p *procs) killAll() {
 	}
 }
 
-func freeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
-}
-
 // runSipp runs one load and reads its statistics; onStart, when set, runs
 // once sipp has started (the caller samples the server meanwhile).
 func runSipp(ctx context.Context, ps *procs, sippBin, dir string, l load) (result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return result{}, err
 	}
-	port, err := freeUDPPort()
+	port, err := benchnode.Port("udp")
 	if err != nil {
 		return result{}, err
 	}
-	mport, err := freeUDPPort()
+	mport, err := benchnode.Port("udp")
 	if err != nil {
 		return result{}, err
 	}
