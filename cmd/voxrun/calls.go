@@ -21,24 +21,30 @@ import (
 	"github.com/voxrun/voxrun/verbs/builtin"
 )
 
-// newCalls builds the runtime: the verb registry, the guarded webhook client
-// and the call manager.
-// The reach it returns has the webhook client and the guard; the caller
-// adds the JS apps (newJSApps) when the node runs them.
-func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runtime.Records, reg prometheus.Registerer, out runtime.Outbound, clk *clock.Clock, log *slog.Logger) (*runtime.Manager, reach, error) {
-	registry := verbs.NewRegistry(validator)
-	builtin.Register(registry)
-
+// tenantGuard is the guard of every outbound fetch made for a tenant
+// (webhooks, audio URLs, JS ctx.fetch): hook_allow, or its default.
+func tenantGuard(cfg Config, log *slog.Logger) (*webhook.Guard, error) {
 	allow := cfg.HookAllowList()
 	guard, err := webhook.NewGuard(allow, webhook.DefaultConnectTimeout)
 	if err != nil {
-		return nil, reach{}, fmt.Errorf("hook_allow: %w", err)
+		return nil, fmt.Errorf("hook_allow: %w", err)
 	}
 	if len(allow) == 0 {
 		log.Info("outbound guard: loopback, private, link-local and metadata addresses are refused for tenant requests (set hook_allow to allow some)")
 	} else {
 		log.Info("outbound guard: tenant requests may also reach these private destinations", "allow", allow, "embedded_defaults", cfg.Embedded() && cfg.HookAllow == "")
 	}
+	return guard, nil
+}
+
+// newCalls builds the runtime: the verb registry, the webhook client
+// through guard and the call manager. The reach it returns has the webhook
+// client and the guard; the caller adds the JS apps (newJSApps) when the
+// node runs them.
+func newCalls(cfg Config, st *stores, validator *schemas.Validator, records runtime.Records, reg prometheus.Registerer, out runtime.Outbound, clk *clock.Clock, guard *webhook.Guard, log *slog.Logger) (*runtime.Manager, reach, error) {
+	registry := verbs.NewRegistry(validator)
+	builtin.Register(registry)
+
 	hooks, err := webhook.NewClient(webhook.Options{Guard: guard, Timeout: cfg.HookTimeout, UserAgent: "voxrun/" + version})
 	if err != nil {
 		return nil, reach{}, err

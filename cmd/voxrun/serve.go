@@ -140,8 +140,28 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		st.close(log)
 		return nil, err
 	}
+	guard, err := tenantGuard(cfg, log)
+	if err != nil {
+		records.Close()
+		st.close(log)
+		return nil, err
+	}
+	// The JS workers start (processes of their own) while the rest of the
+	// node is built.
+	type jsResult struct {
+		js  *jsApps
+		err error
+	}
+	jsc := make(chan jsResult, 1)
+	go func() {
+		js, err := newJSApps(cfg, st.prov, st.live, records, guard, log)
+		jsc <- jsResult{js, err}
+	}()
 	vr := <-validator
 	if vr.err != nil {
+		if j := <-jsc; j.err == nil {
+			j.js.close()
+		}
 		records.Close()
 		st.close(log)
 		return nil, fmt.Errorf("verb schemas: %w", vr.err)
@@ -150,11 +170,16 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	// once it starts. Outbound legs are placed by the SIP agent.
 	clk := clock.New(clock.Config{})
 	out := &outbound{}
-	calls, r, err := newCalls(cfg, st, vr.v, records, reg, out, clk, log)
+	calls, r, err := newCalls(cfg, st, vr.v, records, reg, out, clk, guard, log)
+	j := <-jsc
+	r.js = j.js
 	if err == nil {
-		r.js, err = newJSApps(cfg, st.prov, st.live, records, r.guard, log)
+		err = j.err
 	}
 	if err != nil {
+		if j.err == nil {
+			j.js.close()
+		}
 		clk.Close()
 		records.Close()
 		st.close(log)

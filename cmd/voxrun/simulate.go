@@ -182,7 +182,11 @@ func runSimulation(ctx context.Context, cfg Config, sf simulateFlags, stdout io.
 	defer live.Close()
 	clk := clock.New(clock.Config{})
 	defer clk.Close()
-	calls, r, err := newCalls(cfg, &stores{live: live, liveKind: "memory"}, validator, nil, nil, nil, clk, log)
+	guard, err := tenantGuard(cfg, log)
+	if err != nil {
+		return err
+	}
+	calls, r, err := newCalls(cfg, &stores{live: live, liveKind: "memory"}, validator, nil, nil, nil, clk, guard, log)
 	if err != nil {
 		return err
 	}
