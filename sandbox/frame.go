@@ -73,6 +73,13 @@ func (e *encoder) uint(v uint64)   { e.b = binary.AppendUvarint(e.b, v) }
 func (e *encoder) bytes(p []byte)  { e.uint(uint64(len(p))); e.b = append(e.b, p...) }
 func (e *encoder) string(s string) { e.uint(uint64(len(s))); e.b = append(e.b, s...) }
 func (e *encoder) byte(v byte)     { e.b = append(e.b, v) }
+func (e *encoder) bool(v bool) {
+	if v {
+		e.byte(1)
+	} else {
+		e.byte(0)
+	}
+}
 func (e *encoder) float(v float64) { e.b = binary.BigEndian.AppendUint64(e.b, math.Float64bits(v)) }
 func (e *encoder) strings(s []string) {
 	e.uint(uint64(len(s)))
@@ -130,6 +137,8 @@ func (d *decoder) byte() byte {
 	d.b = d.b[1:]
 	return v
 }
+
+func (d *decoder) bool() bool { return d.byte() == 1 }
 
 func (d *decoder) float() float64 {
 	if len(d.b) < 8 {

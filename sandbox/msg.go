@@ -34,11 +34,7 @@ func (m *invokeMsg) encode(e *encoder) {
 	e.uint(uint64(l.MaxLogLineBytes))
 	e.uint(uint64(l.MaxFetches))
 	e.uint(uint64(l.MaxKVOps))
-	if m.check {
-		e.byte(1)
-	} else {
-		e.byte(0)
-	}
+	e.bool(m.check)
 }
 
 func (m *invokeMsg) decode(d *decoder) {
@@ -60,7 +56,7 @@ func (m *invokeMsg) decode(d *decoder) {
 	l.MaxLogLineBytes = d.int()
 	l.MaxFetches = d.int()
 	l.MaxKVOps = d.int()
-	m.check = d.byte() == 1
+	m.check = d.bool()
 }
 
 // kindNeedSource is the worker's answer when it does not hold the program
@@ -94,11 +90,7 @@ func (m *resultMsg) encode(e *encoder) {
 		e.string(l.Level)
 		e.string(l.Message)
 	}
-	if m.retire {
-		e.byte(1)
-	} else {
-		e.byte(0)
-	}
+	e.bool(m.retire)
 }
 
 func (m *resultMsg) decode(d *decoder) {
@@ -120,7 +112,7 @@ func (m *resultMsg) decode(d *decoder) {
 		t := time.Unix(0, int64(d.uint()))
 		m.logs = append(m.logs, LogEntry{Time: t, Level: d.string(), Message: d.string()})
 	}
-	m.retire = d.byte() == 1
+	m.retire = d.bool()
 }
 
 // Host calls: ctx.kv and ctx.fetch, executed by the parent.
@@ -176,11 +168,7 @@ type hostReply struct {
 
 func (r *hostReply) encode(e *encoder) {
 	e.string(r.err)
-	if r.found {
-		e.byte(1)
-	} else {
-		e.byte(0)
-	}
+	e.bool(r.found)
 	e.string(r.value)
 	e.float(r.number)
 	e.uint(uint64(r.status))
@@ -190,7 +178,7 @@ func (r *hostReply) encode(e *encoder) {
 
 func (r *hostReply) decode(d *decoder) {
 	r.err = d.string()
-	r.found = d.byte() == 1
+	r.found = d.bool()
 	r.value = d.string()
 	r.number = d.float()
 	r.status = d.int()
