@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/voxrun/voxrun/media"
@@ -59,8 +60,7 @@ func AudioOut(ctx context.Context, call Call, verb string, earlyMedia bool) (med
 // afterwards.
 func PlayOn(ctx context.Context, ep media.Endpoint, src media.Source, max time.Duration) (played time.Duration, completed bool, err error) {
 	var (
-		mu     sync.Mutex
-		frames int
+		frames atomic.Int64 // counted on the media clock's goroutine, read here
 		ended  = make(chan error, 1)
 		once   sync.Once
 	)
@@ -75,9 +75,7 @@ func PlayOn(ctx context.Context, ep media.Endpoint, src media.Source, max time.D
 			}
 			return io.EOF
 		}
-		mu.Lock()
-		frames++
-		mu.Unlock()
+		frames.Add(1)
 		return nil
 	}))
 	var timeout <-chan time.Time
@@ -93,8 +91,6 @@ func PlayOn(ctx context.Context, ep media.Endpoint, src media.Source, max time.D
 	case <-timeout:
 	}
 	ep.SetSource(nil)
-	mu.Lock()
-	played = time.Duration(frames) * media.FrameDuration
-	mu.Unlock()
+	played = time.Duration(frames.Load()) * media.FrameDuration
 	return played, completed, err
 }
